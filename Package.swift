@@ -1,0 +1,75 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Patchloop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "patchloop", targets: ["patchloop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "PatchloopCore", swiftSettings: swiftSettings),
+        .target(name: "CPatchloopSpawn"),
+        .target(
+            name: "PatchloopWorkspace",
+            dependencies: ["PatchloopCore", "CPatchloopSpawn"],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "PatchloopModels", dependencies: ["PatchloopCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "PatchloopTools",
+            dependencies: ["PatchloopCore", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PatchloopAgent",
+            dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PatchloopEval",
+            dependencies: ["PatchloopAgent", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PatchloopTesting",
+            dependencies: ["PatchloopEval", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "patchloop",
+            dependencies: [
+                "PatchloopEval",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopWorkspaceTests",
+            dependencies: ["PatchloopWorkspace", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopToolsTests",
+            dependencies: ["PatchloopTools", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopAgentTests",
+            dependencies: ["PatchloopAgent", "PatchloopEval", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopEvalTests",
+            dependencies: ["PatchloopEval", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

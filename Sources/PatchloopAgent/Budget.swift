@@ -1,0 +1,58 @@
+import Foundation
+import PatchloopCore
+import PatchloopModels
+
+/// The limits of one attempt. The first one exhausted ends the run with its own status.
+public struct Budget: Sendable, Hashable, Codable {
+    /// Model calls.
+    public var maxSteps: Int?
+    /// Wall-clock seconds from the start of the attempt.
+    public var maxSeconds: Double?
+    /// Input plus output tokens over all calls.
+    public var maxTokens: Int?
+    /// US dollars, from the model's price table.
+    public var maxCost: Double?
+
+    public init(maxSteps: Int? = 50, maxSeconds: Double? = 1800, maxTokens: Int? = nil, maxCost: Double? = nil) {
+        self.maxSteps = maxSteps
+        self.maxSeconds = maxSeconds
+        self.maxTokens = maxTokens
+        self.maxCost = maxCost
+    }
+
+    /// What has been spent so far in an attempt.
+    public struct Spent: Sendable, Hashable {
+        public var steps = 0
+        public var usage = TokenUsage()
+        /// Nil when the model has no known price.
+        public var cost: Double? = 0
+        public var started = Date()
+
+        public init() {}
+
+        public var seconds: Double { Date().timeIntervalSince(started) }
+    }
+
+    /// The kind of budget that is used up, if any.
+    public func exhausted(by spent: Spent) -> BudgetKind? {
+        if let maxSteps, spent.steps >= maxSteps { return .steps }
+        if let maxSeconds, spent.seconds >= maxSeconds { return .time }
+        if let maxTokens, spent.usage.totalTokens >= maxTokens { return .tokens }
+        if let maxCost, let cost = spent.cost, cost >= maxCost { return .cost }
+        return nil
+    }
+
+    public var json: JSONValue {
+        [
+            "max_steps": maxSteps.map { .number(Double($0)) } ?? .null,
+            "max_seconds": maxSeconds.map { .number($0) } ?? .null,
+            "max_tokens": maxTokens.map { .number(Double($0)) } ?? .null,
+            "max_cost": maxCost.map { .number($0) } ?? .null,
+        ]
+    }
+}
+
+/// Which budget ran out.
+public enum BudgetKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case steps, time, tokens, cost
+}

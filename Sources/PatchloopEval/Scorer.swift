@@ -1,0 +1,169 @@
+import Foundation
+import PatchloopCore
+import PatchloopWorkspace
+
+/// SWE-bench's resolution levels.
+public enum Resolution: String, Sendable, Codable {
+    case full = "RESOLVED_FULL"
+    case partial = "RESOLVED_PARTIAL"
+    case no = "RESOLVED_NO"
+}
+
+/// One graded attempt, in the shape of SWE-bench's per-instance `report.json` plus
+/// what the run measured.
+public struct ScoreReport: Sendable {
+    public var instanceID: String
+    public var patchIsNone: Bool
+    public var patchExists: Bool
+    public var patchSuccessfullyApplied: Bool
+    public var resolved: Bool
+    public var resolution: Resolution
+    public var failToPass: (success: [String], failure: [String])
+    public var passToPass: (success: [String], failure: [String])
+    /// The test command hit its time limit.
+    public var testsTimedOut: Bool
+    public var testExitCode: Int32?
+    public var testDuration: Double
+    /// The test output (capped) and what patch application said.
+    public var testLog: String
+    public var applyLog: String
+    /// A harness failure (the test patch did not apply, git failed…), when there was one.
+    public var infrastructureFailure: String?
+
+    /// SWE-bench's report entry: `{"<id>": {patch_is_None, patch_exists, …, tests_status}}` (the inner object).
+    public var swebenchJSON: JSONValue {
+        func pair(_ value: (success: [String], failure: [String])) -> JSONValue {
+            ["success": .array(value.success.map { .string($0) }), "failure": .array(value.failure.map { .string($0) })]
+        }
+        var object: [String: JSONValue] = [
+            "patch_is_None": .bool(patchIsNone), "patch_exists": .bool(patchExists),
+            "patch_successfully_applied": .bool(patchSuccessfullyApplied), "resolved": .bool(resolved),
+            "tests_status": [
+                "FAIL_TO_PASS": pair(failToPass), "PASS_TO_PASS": pair(passToPass),
+                "FAIL_TO_FAIL": ["success": [], "failure": []], "PASS_TO_FAIL": ["success": [], "failure": []],
+            ],
+            "infra_failure": .bool(infrastructureFailure != nil),
+        ]
+        if let infrastructureFailure { object["infra_failure_reason"] = .string(infrastructureFailure) }
+        return .object(object)
+    }
+}
+
+/// Grades a candidate patch as SWE-bench does, without Docker: a fresh worktree at the
+/// base commit, the candidate patch, the task's test files reset and `test.patch`
+/// applied, the test command run (sandboxed), its log parsed, every FAIL_TO_PASS and
+/// PASS_TO_PASS test checked.
+///
+/// A test passes if PASSED or XFAIL; FAILED, ERROR or missing from the log fails. A
+/// skipped FAIL_TO_PASS test fails and a skipped PASS_TO_PASS test is kept (SWE-bench 5's
+/// rule; version 4 let a patch that skips every FAIL_TO_PASS test resolve the task).
+public struct Scorer: Sendable {
+    public var sandboxes: SandboxManager
+    public var isolation: CommandIsolation
+
+    public init(sandboxes: SandboxManager, isolation: CommandIsolation) {
+        self.sandboxes = sandboxes
+        self.isolation = isolation
+    }
+
+    /// Grades `patch` (nil: no prediction at all) for `task`, in `Sandboxes/<group>/`.
+    public func score(_ task: TaskInstance, patch: String?, base: BaseRepository, group: String, name: String) async throws -> ScoreReport {
+        var report = ScoreReport(
+            instanceID: task.instanceID, patchIsNone: patch == nil, patchExists: !(patch ?? "").isEmpty,
+            patchSuccessfullyApplied: false, resolved: false, resolution: .no,
+            failToPass: ([], task.failToPass), passToPass: ([], task.passToPass), testsTimedOut: false, testExitCode: nil,
+            testDuration: 0, testLog: "", applyLog: "", infrastructureFailure: nil)
+        let sandbox = try await sandboxes.makeSandbox(from: base, group: group, name: name)
+        do {
+            try await grade(task, patch: patch, in: sandbox, into: &report)
+        } catch {
+            await sandboxes.remove(sandbox)
+            throw error
+        }
+        await sandboxes.remove(sandbox)
+        return report
+    }
+
+    private func grade(_ task: TaskInstance, patch: String?, in sandbox: Sandbox, into report: inout ScoreReport) async throws {
+        let suite = try TaskTestSuite(task: task, isolation: isolation)
+        for command in task.setup {
+            let outcome = try await suite.execute(command, in: sandbox.path)
+            guard outcome.succeeded else {
+                report.infrastructureFailure = "setup command `\(command)` failed (\(outcome.statusDescription)): \(outcome.standardOutput.text.suffix(2000))"
+                return
+            }
+        }
+        if let patch, !patch.isEmpty {
+            let application = try await sandbox.apply(patch: patch)
+            report.applyLog = application.log
+            guard application.applied else { return }
+        }
+        report.patchSuccessfullyApplied = true
+
+        // The hidden tests are the task's, whatever the candidate did to those files.
+        try await resetTestFiles(task.testPatch, in: sandbox)
+        if !task.testPatch.isEmpty {
+            let application = try await sandbox.apply(patch: task.testPatch)
+            report.applyLog += application.log
+            guard application.applied else {
+                report.infrastructureFailure = "the task's test.patch does not apply: \(application.log.suffix(2000))"
+                return
+            }
+        }
+
+        let outcome = try await suite.execute(task.testCommand, in: sandbox.path)
+        report.testsTimedOut = outcome.timedOut
+        report.testExitCode = outcome.exitCode
+        report.testDuration = outcome.duration
+        report.testLog = outcome.standardOutput.text
+        let statuses = suite.parser.parse(outcome.standardOutput.text)
+        report.failToPass = Scorer.grade(task.failToPass, statuses: statuses, skippedPasses: false)
+        report.passToPass = Scorer.grade(task.passToPass, statuses: statuses, skippedPasses: true)
+        report.resolution = Scorer.resolution(
+            failToPass: report.failToPass, passToPass: report.passToPass, totals: (task.failToPass.count, task.passToPass.count))
+        report.resolved = report.resolution == .full
+    }
+
+    /// Splits expected ids into success and failure by their status in the log.
+    public static func grade(_ expected: [String], statuses: [String: TestStatus], skippedPasses: Bool) -> (success: [String], failure: [String]) {
+        var success: [String] = []
+        var failure: [String] = []
+        for test in expected {
+            switch statuses[test] {
+            case .some(let status) where status.countsAsPassed: success.append(test)
+            case .some(.skipped) where skippedPasses: success.append(test)
+            default: failure.append(test)
+            }
+        }
+        return (success, failure)
+    }
+
+    /// SWE-bench's `get_resolution_status`: FULL when every FAIL_TO_PASS and PASS_TO_PASS
+    /// test passes, PARTIAL when some FAIL_TO_PASS pass and every PASS_TO_PASS does.
+    public static func resolution(
+        failToPass: (success: [String], failure: [String]), passToPass: (success: [String], failure: [String]), totals: (Int, Int)
+    ) -> Resolution {
+        let f2p = totals.0 == 0 ? 1 : Double(failToPass.success.count) / Double(totals.0)
+        let p2p = totals.1 == 0 ? 1 : Double(passToPass.success.count) / Double(totals.1)
+        if f2p == 1 && p2p == 1 { return .full }
+        if f2p < 1 && f2p > 0 && p2p == 1 { return .partial }
+        return .no
+    }
+
+    /// Puts the files `testPatch` touches back to their base state (removing those the
+    /// base does not have), as SWE-bench's eval script does before applying it.
+    private func resetTestFiles(_ testPatch: String, in sandbox: Sandbox) async throws {
+        let paths = UnifiedDiff.parse(testPatch).touchedPaths
+        guard !paths.isEmpty else { return }
+        let git = Git()
+        let listed = try await git.run(["ls-tree", "-r", "--name-only", "-z", sandbox.base.commit, "--"] + paths, in: sandbox.path)
+        let inBase = Set(listed.split(separator: "\0").map(String.init))
+        let existing = paths.filter { inBase.contains($0) }
+        if !existing.isEmpty {
+            try await git.run(["checkout", sandbox.base.commit, "--"] + existing, in: sandbox.path)
+        }
+        for path in paths where !inBase.contains(path) {
+            try? FileManager.default.removeItem(atPath: sandbox.path + "/" + path)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import PatchloopTools
+import PatchloopWorkspace
+
+/// A task's test command, run in a worktree (under bubblewrap unless asked otherwise)
+/// and read with the task's log parser. `run_tests` and the scorer both use it.
+public struct TaskTestSuite: TestSuite {
+    public var command: String
+    public var parser: any TestLogParser
+    public var isolation: CommandIsolation
+    public var timeout: Double
+    public var runner: ProcessRunner
+
+    public init(command: String, parser: any TestLogParser, isolation: CommandIsolation, timeout: Double, runner: ProcessRunner = ProcessRunner()) {
+        self.command = command
+        self.parser = parser
+        self.isolation = isolation
+        self.timeout = timeout
+        self.runner = runner
+    }
+
+    public init(task: TaskInstance, isolation: CommandIsolation) throws {
+        guard let parser = TestLogParsers.named(task.logParser) else {
+            throw TaskLoadError("task \(task.instanceID): log_parser '\(task.logParser)' is unknown")
+        }
+        self.init(command: task.testCommand, parser: parser, isolation: isolation, timeout: task.testTimeout)
+    }
+
+    /// The environment of test runs: no secrets, and nothing written that is not the
+    /// agent's work (no bytecode, no pytest cache), so the patch stays clean.
+    public static func environment() -> [String: String] {
+        var environment = ProcessEnvironment.scrubbed()
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+        environment["PYTEST_ADDOPTS"] = "-p no:cacheprovider"
+        environment["NO_COLOR"] = "1"
+        environment["TERM"] = "dumb"
+        return environment
+    }
+
+    public func run(tests: [String], in worktree: String) async throws -> TestRunReport {
+        var commandLine = command
+        var note: String?
+        if !tests.isEmpty {
+            if let selected = parser.selecting(tests, command: command) {
+                commandLine = selected
+            } else {
+                note = "this test framework cannot run single tests here; the whole suite ran"
+            }
+        }
+        let outcome = try await execute(commandLine, in: worktree)
+        let statuses = parser.parse(outcome.standardOutput.text)
+        var report = TestRunReport(
+            passed: statuses.filter { $0.value.countsAsPassed }.keys.sorted(),
+            failed: statuses.filter { $0.value == .failed || $0.value == .error }.keys.sorted(),
+            skipped: statuses.filter { $0.value == .skipped }.keys.sorted(),
+            exitCode: outcome.exitCode, timedOut: outcome.timedOut, duration: outcome.duration,
+            output: outcome.standardOutput.text, note: note)
+        if !tests.isEmpty {
+            let missing = tests.filter { statuses[$0] == nil }
+            if !missing.isEmpty {
+                report.note = [report.note, "not found in the output: \(missing.joined(separator: ", "))"].compactMap { $0 }.joined(separator: "; ")
+            }
+        }
+        return report
+    }
+
+    /// Runs a command line in the worktree under this suite's isolation and time limit.
+    public func execute(_ commandLine: String, in worktree: String) async throws -> ProcessOutcome {
+        try await runner.run(
+            isolation.spec(command: commandLine, worktree: worktree, environment: TaskTestSuite.environment(), timeout: timeout))
+    }
+}

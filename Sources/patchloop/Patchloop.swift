@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import PatchloopAgent
+import PatchloopCore
+import PatchloopEval
+import PatchloopWorkspace
+
+@main
+struct Patchloop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "patchloop",
+        abstract: "A coding agent and evaluation harness: issue in, tested patch out.",
+        discussion: """
+            Each attempt runs in its own git worktree under Sandboxes/, with the task's tests in bubblewrap. \
+            Trajectories, results and patches go to runs/<run-id>/.
+
+            Exit codes: 0 resolved / success, 1 ran but not resolved (or a task invalid), 2 usage or input error, \
+            3 infrastructure or model error.
+            """,
+        version: PatchloopVersion.current,
+        subcommands: [RunCommand.self, TasksCommand.self, ShowCommand.self, BenchCommand.self]
+    )
+}
+
+/// Options every command that runs attempts shares.
+struct SandboxOptions: ParsableArguments {
+    @Option(name: .customLong("sandboxes"), help: "Where scratch worktrees go.")
+    var sandboxRoot: String = ProcessInfo.processInfo.environment["PATCHLOOP_SANDBOXES"] ?? "Sandboxes"
+
+    @Flag(name: .customLong("no-sandbox"), help: "Run test commands without bubblewrap (only where it cannot run).")
+    var noSandbox = false
+
+    /// Bubblewrap unless refused; fails with the reason when it cannot start.
+    func isolation() async throws -> CommandIsolation {
+        if noSandbox { return .none }
+        if let problem = await CommandIsolation.checkBubblewrap() {
+            throw CLIError(problem, exitCode: 3)
+        }
+        return .bubblewrap
+    }
+}
+
+/// An error for the user: printed as one line, with its exit code.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    var exitCode: Int32
+
+    init(_ description: String, exitCode: Int32 = 2) {
+        self.description = description
+        self.exitCode = exitCode
+    }
+}
+
+/// Prints to standard error (human output when standard output carries JSON or a patch).
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Runs a command body, turning errors into a one-line message and an exit code.
+func reportingErrors(_ body: () async throws -> Int32) async throws {
+    let code: Int32
+    do {
+        code = try await body()
+    } catch let error as CLIError {
+        printError("error: \(error.description)")
+        code = error.exitCode
+    } catch let error as TaskLoadError {
+        printError("error: \(error.description)")
+        code = 2
+    } catch let error as ModelSpecError {
+        printError("error: \(error.description)")
+        code = 2
+    } catch {
+        printError("error: \(error)")
+        code = 3
+    }
+    if code != 0 { throw ExitCode(code) }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import PatchloopAgent
+import PatchloopCore
+import PatchloopEval
+import PatchloopModels
+import PatchloopWorkspace
+
+/// Budget options shared by the commands that run the agent.
+struct BudgetOptions: ParsableArguments {
+    @Option(help: "Most model calls in one attempt.")
+    var maxSteps: Int = 50
+
+    @Option(help: "Most wall-clock seconds for one attempt.")
+    var maxSeconds: Double = 1800
+
+    @Option(help: "Most tokens (input + output) for one attempt.")
+    var maxTokens: Int?
+
+    @Option(help: "Most US dollars for one attempt (needs the model's price).")
+    var maxCost: Double?
+
+    @Flag(help: "Keep going after run_tests passes; end only on submit or a budget.")
+    var noStopOnPass = false
+
+    func settings() throws -> AgentSettings {
+        guard maxSteps > 0 else { throw CLIError("--max-steps must be at least 1") }
+        guard maxSeconds > 0 else { throw CLIError("--max-seconds must be positive") }
+        if let maxTokens, maxTokens <= 0 { throw CLIError("--max-tokens must be positive") }
+        if let maxCost, maxCost <= 0 { throw CLIError("--max-cost must be positive") }
+        return AgentSettings(
+            budget: Budget(maxSteps: maxSteps, maxSeconds: maxSeconds, maxTokens: maxTokens, maxCost: maxCost),
+            stopWhenTestsPass: !noStopOnPass)
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one attempt at one task, score it with the hidden tests, print the outcome and the patch.",
+        discussion: """
+            Writes runs/<run-id>/ (or --output): trajectories/<id>.jsonl, patches/<id>.patch, result.json, \
+            predictions.jsonl. Exit code: 0 resolved, 1 not resolved, 2 usage error, 3 infrastructure or model error.
+            """)
+
+    @Argument(help: "The task folder (Tasks/<instance_id>).")
+    var task: String
+
+    @Option(help: "PROVIDER:NAME — scripted:gold, scripted:empty, scripted:SCRIPT.json.")
+    var model: String = "scripted:gold"
+
+    @OptionGroup var budget: BudgetOptions
+    @OptionGroup var sandbox: SandboxOptions
+
+    @Option(help: "The run directory (default runs/<run-id>).")
+    var output: String?
+
+    @Flag(help: "Leave the attempt's worktree in Sandboxes/.")
+    var keepSandbox = false
+
+    @Flag(help: "Print the result as one JSON document on stdout (human output goes to stderr).")
+    var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let tasks = try TaskStore.load(task)
+            guard tasks.count == 1, let task = tasks.first else {
+                throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")
+            }
+            let spec = try ModelSpec(model)
+            let chatModel = try ModelFactory.model(spec, for: task)
+            let isolation = try await sandbox.isolation()
+            let configuration = RunConfiguration(
+                outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: try budget.settings(),
+                keepSandbox: keepSandbox)
+            if budget.maxCost != nil && chatModel.pricing == nil {
+                printError("warning: \(chatModel.identifier) has no known price, so --max-cost cannot be enforced")
+            }
+            printError("patchloop run \(task.instanceID) · model \(chatModel.identifier) · tests in \(isolation == .bubblewrap ? "bubblewrap" : "no sandbox") · run \(configuration.runID)")
+            let runner = AttemptRunner(configuration: configuration) { _, summary in
+                for line in ProgressLines.step(summary) { printError(line) }
+            }
+            let result = try await runner.run(task, model: chatModel)
+            try RunFiles.write(results: [result], configuration: configuration)
+
+            printError(ProgressLines.outcome(result))
+            printError("trajectory: \(result.trajectoryPath)\npatch: \(result.patchPath)")
+            if json {
+                print(result.json.prettyEncoded())
+            } else {
+                print(result.patch, terminator: "")
+            }
+            return result.resolved ? 0 : 1
+        }
+    }
+}
+
+/// One-line summaries for a terminal.
+enum ProgressLines {
+    static func step(_ summary: StepSummary) -> [String] {
+        if summary.calls.isEmpty { return ["  step \(summary.step): (no tool call)"] }
+        return summary.calls.map { call in
+            let observation = summary.observations.first { $0["tool_call_id"]?.stringValue == call.id }
+            let mark = observation?["is_error"]?.boolValue == true ? "✘" : "·"
+            let firstLine = observation?["output"]?.stringValue?.split(separator: "\n").first.map(String.init) ?? ""
+            return "  step \(summary.step) \(mark) \(call.name)(\(abbreviate(call.arguments, 70))) → \(abbreviate(firstLine, 80))"
+        }
+    }
+
+    static func outcome(_ result: AttemptResult) -> String {
+        let verdict = result.score.map { $0.resolved ? "RESOLVED" : "not resolved" } ?? "not scored"
+        var line = "\(result.instanceID): \(verdict) · \(result.exitStatus) · \(result.steps) steps · \(result.usage.totalTokens) tokens"
+        line += result.cost.map { String(format: " · $%.4f", $0) } ?? " · cost unknown"
+        line += String(format: " · %.1f s", result.duration)
+        return line
+    }
+
+    static func abbreviate(_ text: String, _ limit: Int) -> String {
+        let flat = text.replacingOccurrences(of: "\n", with: "⏎")
+        return flat.count > limit ? String(flat.prefix(limit - 1)) + "…" : flat
+    }
+}
+
+/// The run-level files beside the trajectories.
+enum RunFiles {
+    static func write(results: [AttemptResult], configuration: RunConfiguration) throws {
+        let directory = configuration.outputDirectory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try (configuration.json.prettyEncoded() + "\n").write(toFile: directory + "/config.json", atomically: true, encoding: .utf8)
+        let document: JSONValue = results.count == 1 ? results[0].json : .array(results.map(\.json))
+        try (document.prettyEncoded() + "\n").write(toFile: directory + "/result.json", atomically: true, encoding: .utf8)
+        let predictions = results.map { result -> String in
+            JSONValue.object([
+                "instance_id": .string(result.instanceID), "model_name_or_path": .string(result.model),
+                "model_patch": .string(result.patch),
+            ]).encoded()
+        }
+        try (predictions.joined(separator: "\n") + "\n").write(toFile: directory + "/predictions.jsonl", atomically: true, encoding: .utf8)
+    }
+}
