@@ -44,11 +44,14 @@ public final class ScriptedModel: ChatModel {
     private let position = Mutex(0)
     /// Token counts reported per turn; estimated from text length so budgets can be tested.
     private let reportsEstimatedUsage: Bool
+    /// Seconds each answer takes, to stand in for a real model's latency.
+    private let delay: Double
 
     public init(
         turns: [Turn], identifier: String = "scripted", whenExhausted: Turn? = .call("submit"),
-        pricing: ModelPricing? = .free, reportsEstimatedUsage: Bool = true
+        pricing: ModelPricing? = .free, reportsEstimatedUsage: Bool = true, delay: Double = 0
     ) {
+        self.delay = delay
         self.turns = turns
         self.identifier = identifier
         self.whenExhausted = whenExhausted
@@ -93,6 +96,7 @@ public final class ScriptedModel: ChatModel {
     }
 
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
+        if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
         let index = position.withLock { value -> Int in
             defer { value += 1 }
             return value
@@ -111,7 +115,7 @@ public final class ScriptedModel: ChatModel {
                 + calls.reduce(0) { $0 + TokenEstimator.estimate($1.arguments) + 4 }
         }
         return ChatResponse(
-            message: message, usage: usage, finishReason: calls.isEmpty ? "stop" : "tool_calls", latency: 0)
+            message: message, usage: usage, finishReason: calls.isEmpty ? "stop" : "tool_calls", latency: delay)
     }
 }
 
