@@ -16,13 +16,15 @@ let package = Package(
     ],
     targets: [
         .target(name: "PatchloopCore", swiftSettings: swiftSettings),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "PatchloopHTTP", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         .target(name: "CPatchloopSpawn"),
         .target(
             name: "PatchloopWorkspace",
             dependencies: ["PatchloopCore", "CPatchloopSpawn"],
             swiftSettings: swiftSettings
         ),
-        .target(name: "PatchloopModels", dependencies: ["PatchloopCore"], swiftSettings: swiftSettings),
+        .target(name: "PatchloopModels", dependencies: ["PatchloopCore", "PatchloopHTTP"], swiftSettings: swiftSettings),
         .target(
             name: "PatchloopTools",
             dependencies: ["PatchloopCore", "PatchloopWorkspace"],
@@ -40,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "PatchloopTesting",
-            dependencies: ["PatchloopEval", "PatchloopWorkspace"],
+            dependencies: ["PatchloopEval", "PatchloopWorkspace", "PatchloopHTTP"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -49,6 +51,11 @@ let package = Package(
                 "PatchloopEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopHTTPTests",
+            dependencies: ["PatchloopHTTP", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -191,12 +191,15 @@ public struct ChatResponse: Sendable {
     public var finishReason: String
     /// Seconds from sending the request to the last byte of the answer.
     public var latency: Double
+    /// Requests that failed and were retried before this answer, in words (for the trajectory).
+    public var retries: [String]
 
-    public init(message: ChatMessage, usage: TokenUsage, finishReason: String, latency: Double) {
+    public init(message: ChatMessage, usage: TokenUsage, finishReason: String, latency: Double, retries: [String] = []) {
         self.message = message
         self.usage = usage
         self.finishReason = finishReason
         self.latency = latency
+        self.retries = retries
     }
 }
 
@@ -236,10 +239,13 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
 
     public var kind: Kind
     public var message: String
+    /// Requests that failed and were retried before the final failure, in words.
+    public var retries: [String]
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, retries: [String] = []) {
         self.kind = kind
         self.message = message
+        self.retries = retries
     }
 
     public var description: String { message }

@@ -78,7 +78,7 @@ public struct SandboxManager: Sendable {
 
     /// Files that test runs and builds leave in a worktree; never part of a patch.
     public static let artifactPatterns = [
-        "__pycache__/", "*.pyc", "*.pyo", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/", ".hypothesis/",
+        "__pycache__/", "*.pyc", "*.pyo", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/", ".hypothesis/", ".benchmarks/",
         ".build/", ".swiftpm/", "*.o", "*.gcda", "*.gcno", ".patchloop-home/",
     ]
 
