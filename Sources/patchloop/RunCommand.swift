@@ -46,9 +46,7 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The task folder (Tasks/<instance_id>).")
     var task: String
 
-    @Option(help: "PROVIDER:NAME — scripted:gold, scripted:empty, scripted:SCRIPT.json.")
-    var model: String = "scripted:gold"
-
+    @OptionGroup var model: ModelOptions
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var sandbox: SandboxOptions
 
@@ -67,8 +65,7 @@ struct RunCommand: AsyncParsableCommand {
             guard tasks.count == 1, let task = tasks.first else {
                 throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")
             }
-            let spec = try ModelSpec(model)
-            let chatModel = try ModelFactory.model(spec, for: task)
+            let chatModel = try ModelFactory.model(try model.configuration(), for: task)
             let isolation = try await sandbox.isolation()
             let configuration = RunConfiguration(
                 outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: try budget.settings(),

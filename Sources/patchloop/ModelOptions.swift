@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import PatchloopEval
+
+/// The model options every command that runs the agent shares.
+struct ModelOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "PROVIDER:NAME, e.g. openai:gpt-4.1-mini, anthropic:claude-sonnet-4-5, openai-compatible:NAME (with --base-url), local, replay:TRAJECTORY, scripted:gold.",
+            discussion: "Default: anthropic:claude-sonnet-4-5 when ANTHROPIC_API_KEY is set, else openai:gpt-4.1-mini when OPENAI_API_KEY is set, else local."))
+    var model: String?
+
+    @Option(help: "API root for openai, openai-compatible and anthropic (default: the provider's, or OPENAI_BASE_URL / ANTHROPIC_BASE_URL).")
+    var baseURL: String?
+
+    @Flag(help: "Wait for whole responses instead of streaming them.")
+    var noStream = false
+
+    @Option(help: "How tool calls travel: native (the provider's tool calling) or text (fenced blocks, for models without tools). Default: per model.")
+    var toolMode: String?
+
+    @Option(help: "Retries of a failed model request (connection errors, 408, 409, 429, 5xx, 529).")
+    var maxRetries: Int = 2
+
+    @Option(help: "Seconds without a byte from the model before the request is abandoned.")
+    var idleTimeout: Double = 120
+
+    @Option(help: "A JSON file of prices to add or override: {\"MODEL\": {\"input\": 3, \"output\": 15, \"cached_input\": 0.3}} ($ per million tokens).")
+    var prices: String?
+
+    func configuration() throws -> ModelConfiguration {
+        let spec = try model.map(ModelSpec.init) ?? ModelConfiguration.defaultSpec()
+        var mode: ToolMode?
+        if let toolMode {
+            guard let parsed = ToolMode(rawValue: toolMode) else { throw CLIError("--tool-mode must be native or text, not '\(toolMode)'") }
+            mode = parsed
+        }
+        guard maxRetries >= 0 else { throw CLIError("--max-retries cannot be negative") }
+        guard idleTimeout > 0 else { throw CLIError("--idle-timeout must be positive") }
+        return ModelConfiguration(
+            spec: spec, baseURL: baseURL, stream: !noStream, toolMode: mode, maxRetries: maxRetries, idleTimeout: idleTimeout, pricesFile: prices)
+    }
+}
