@@ -59,6 +59,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PatchloopModelsTests",
+            dependencies: ["PatchloopModels", "PatchloopAgent", "PatchloopTools", "PatchloopEval", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PatchloopWorkspaceTests",
             dependencies: ["PatchloopWorkspace", "PatchloopTesting"],
             swiftSettings: swiftSettings

@@ -97,6 +97,12 @@ public struct Agent: Sendable {
         } catch is CancellationError {
             throw AgentStop.cancelled
         } catch {
+            let retries = (error as? ModelError)?.retries ?? []
+            recorder.record([
+                "type": "model_error", "step": .number(Double(state.spent.steps + 1)), "timestamp": .string(TrajectoryRecorder.timestamp()),
+                "kind": .string((error as? ModelError)?.kind.rawValue ?? "unknown"), "message": .string("\(error)"),
+                "retries": .array(retries.map { .string($0) }),
+            ])
             throw AgentStop.model("\(error)")
         }
         state.spent.steps += 1
@@ -184,6 +190,7 @@ public struct Agent: Sendable {
             "assistant": response.message.json, "observations": .array(observations),
             "feedback": feedback.map { .string($0) } ?? .null,
             "usage": response.usage.json, "finish_reason": .string(response.finishReason),
+            "retries": .array(response.retries.map { .string($0) }), "usage_estimated": .bool(response.usageIsEstimated),
             "model_latency": .number(response.latency), "elapsed": .number(state.spent.seconds),
             "total_usage": state.spent.usage.json, "total_cost": state.spent.cost.map { .number($0) } ?? .null,
         ]
