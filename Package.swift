@@ -49,6 +49,8 @@ let package = Package(
             name: "patchloop",
             dependencies: [
                 "PatchloopEval",
+                // For `patchloop bench`: the fake provider server the model benchmark runs against.
+                "PatchloopTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

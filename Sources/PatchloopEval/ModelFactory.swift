@@ -52,13 +52,17 @@ public struct ModelConfiguration: Sendable {
     public var idleTimeout: Double
     /// A JSON file of extra prices (`{"model": {"input": 3, "output": 15, "cached_input": 0.3}}`, $ per million tokens).
     public var pricesFile: String?
+    /// The most tokens one answer may have; nil: the provider's default (8,192 for
+    /// Anthropic, which requires one; 384 for the local model, which otherwise rambles).
+    public var maxOutputTokens: Int?
     /// The process environment (keys and `OPENAI_BASE_URL` come from it).
     public var environment: [String: String]
 
     public init(
         spec: ModelSpec, baseURL: String? = nil, stream: Bool = true, toolMode: ToolMode? = nil, maxRetries: Int = 2, idleTimeout: Double = 120,
-        pricesFile: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+        pricesFile: String? = nil, maxOutputTokens: Int? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
+        self.maxOutputTokens = maxOutputTokens
         self.spec = spec
         self.baseURL = baseURL
         self.stream = stream
@@ -146,7 +150,8 @@ public enum ModelFactory {
                 throw ModelSpecError("\(spec) needs an API key: set OPENAI_API_KEY (or point --base-url at a server that needs none)")
             }
             model = OpenAICompatibleModel(
-                identifier: spec.description, modelName: spec.name, endpoint: endpoint(baseURL: baseURL, key: key), pricing: prices.price(for: spec.name))
+                identifier: spec.description, modelName: spec.name, endpoint: endpoint(baseURL: baseURL, key: key), pricing: prices.price(for: spec.name),
+                maxOutputTokens: configuration.maxOutputTokens)
         case "anthropic":
             let official = "https://api.anthropic.com"
             let baseURL = configuration.baseURL ?? nonEmpty(environment["ANTHROPIC_BASE_URL"]) ?? official
@@ -155,13 +160,15 @@ public enum ModelFactory {
                 throw ModelSpecError("\(spec) needs an API key: set ANTHROPIC_API_KEY")
             }
             model = AnthropicModel(
-                identifier: spec.description, modelName: spec.name, endpoint: endpoint(baseURL: baseURL, key: key), pricing: prices.price(for: spec.name))
+                identifier: spec.description, modelName: spec.name, endpoint: endpoint(baseURL: baseURL, key: key), pricing: prices.price(for: spec.name),
+                maxOutputTokens: configuration.maxOutputTokens ?? 8192)
         case "local":
             let baseURL = try configuration.baseURL ?? LocalModel.ensureRunning()
             // llama-cpp-python reports usage only in whole (non-streamed) responses.
             var local = endpoint(baseURL: baseURL, key: nil)
             local.stream = false
-            model = OpenAICompatibleModel(identifier: spec.description, modelName: spec.name, endpoint: local, pricing: .free)
+            model = OpenAICompatibleModel(
+                identifier: spec.description, modelName: spec.name, endpoint: local, pricing: .free, maxOutputTokens: configuration.maxOutputTokens ?? 384)
         case "replay":
             model = try ReplayModel(trajectoryAt: spec.name)
         default:

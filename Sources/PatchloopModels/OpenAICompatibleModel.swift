@@ -44,9 +44,15 @@ public struct OpenAICompatibleModel: ChatModel {
     public let modelName: String
     public let endpoint: ProviderEndpoint
     public let pricing: ModelPricing?
+    /// `max_tokens` when the request sets none; nil leaves it to the server.
+    public let maxOutputTokens: Int?
     let client: HTTPClient
 
-    public init(identifier: String, modelName: String, endpoint: ProviderEndpoint, pricing: ModelPricing?, client: HTTPClient = HTTPClient()) {
+    public init(
+        identifier: String, modelName: String, endpoint: ProviderEndpoint, pricing: ModelPricing?, maxOutputTokens: Int? = nil,
+        client: HTTPClient = HTTPClient()
+    ) {
+        self.maxOutputTokens = maxOutputTokens
         self.identifier = identifier
         self.modelName = modelName
         self.endpoint = endpoint
@@ -100,7 +106,7 @@ public struct OpenAICompatibleModel: ChatModel {
         ]
         if !request.tools.isEmpty { body["tools"] = .array(request.tools.map(\.json)) }
         if let temperature = request.temperature { body["temperature"] = .number(temperature) }
-        if let maxOutputTokens = request.maxOutputTokens { body["max_tokens"] = .number(Double(maxOutputTokens)) }
+        if let limit = request.maxOutputTokens ?? maxOutputTokens { body["max_tokens"] = .number(Double(limit)) }
         if endpoint.stream {
             body["stream"] = true
             body["stream_options"] = ["include_usage": true]

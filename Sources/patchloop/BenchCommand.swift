@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PatchloopEval
+import PatchloopTesting
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +18,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Sandboxes made per repository size.")
     var repetitions: Int = 5
 
+    @Flag(help: "Also measure the model adapters and the HTTP layer against a fake provider on 127.0.0.1.")
+    var models = false
+
     func run() async throws {
         try await reportingErrors {
             let work = NSTemporaryDirectory() + "patchloop-bench-\(UUID().uuidString.prefix(8))"
@@ -28,6 +32,12 @@ struct BenchCommand: AsyncParsableCommand {
             print("sandbox: git worktree of a repository with N files (\(repetitions) each)")
             for (count, create, remove) in try await Benchmarks.sandboxCreation(fileCounts: files, repetitions: repetitions, workDirectory: work) {
                 print(String(format: "  %5d files: create median %.1f ms (p90 %.1f), remove median %.1f ms", count, create.median, create.p90, remove.median))
+            }
+            if models {
+                print("models: adapters against a fake provider on 127.0.0.1")
+                print(try await ModelBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+                print("http: HTTPClient against a fake server on 127.0.0.1")
+                print(try await HTTPBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             }
             return 0
         }
