@@ -48,14 +48,20 @@ public final class FakeProviderServer: Sendable {
         var next = 0
         var faults: [Int: Fault]
         var requestCount = 0
-        var previousInputTokens = 0
+        var contextLimit: Int?
+        /// Hashes of the prefixes written to the simulated prompt cache (Anthropic).
+        var cachedPrefixes = Set<Int>()
         var problems: [String] = []
+        /// Every request's input tokens and the part read from the cache.
+        var usageLog: [(input: Int, cached: Int)] = []
     }
 
-    /// Starts the server. `faults` maps a request number (1-based) to its fault.
-    public init(_ wireProtocol: WireProtocol, turns: [ScriptedModel.Turn], faults: [Int: Fault] = [:]) throws {
+    /// Starts the server. `faults` maps a request number (1-based) to its fault;
+    /// `contextLimit` makes requests estimated above that many tokens fail as the real
+    /// providers do when the context is too long.
+    public init(_ wireProtocol: WireProtocol, turns: [ScriptedModel.Turn], faults: [Int: Fault] = [:], contextLimit: Int? = nil) throws {
         self.wireProtocol = wireProtocol
-        let state = StateBox(State(turns: turns, faults: faults))
+        let state = StateBox(State(turns: turns, faults: faults, contextLimit: contextLimit))
         self.state = state
         server = try FakeHTTPServer { request in
             FakeProviderServer.answer(request, protocol: wireProtocol, state: state)
@@ -71,6 +77,10 @@ public final class FakeProviderServer: Sendable {
 
     /// Requests the server rejected as malformed, with why.
     public var problems: [String] { state.withLock { $0.problems } }
+
+    /// Input tokens of every answered request, and how many of them the simulated
+    /// prompt cache supplied.
+    public var usageLog: [(input: Int, cached: Int)] { state.withLock { $0.usageLog } }
 
     public func stop() { server.stop() }
 
@@ -88,21 +98,26 @@ public final class FakeProviderServer: Sendable {
             state.withLock { $0.problems.append(problem) }
             return .json(JSONValue.object(["error": ["message": .string(problem), "type": "invalid_request_error"]]).encoded(), status: 400)
         }
+        let input = estimateInput(body)
+        if let limit = state.withLock({ $0.contextLimit }), input > limit {
+            return contextTooLong(input: input, limit: limit, protocol: wireProtocol)
+        }
         let (turn, fault, index, cached) = state.withLock { state -> (ScriptedModel.Turn, Fault?, Int, Int) in
             state.requestCount += 1
             let fault = state.faults[state.requestCount]
             let index = state.next
             let turn = index < state.turns.count ? state.turns[index] : .call("submit")
-            let input = estimateInput(body)
-            let cached = wireProtocol == .anthropic ? min(state.previousInputTokens, input) : 0
+            var cached = 0
             if fault == nil {
                 state.next += 1
-                state.previousInputTokens = input
+                if wireProtocol == .anthropic {
+                    cached = min(input, simulateCache(body, cache: &state.cachedPrefixes))
+                }
+                state.usageLog.append((input, cached))
             }
             return (turn, fault, index, cached)
         }
         if case .respond(let response) = fault { return response }
-        let input = estimateInput(body)
         let stream = body["stream"]?.boolValue == true
         let rendered: FakeResponse
         switch wireProtocol {
@@ -119,6 +134,66 @@ public final class FakeProviderServer: Sendable {
         case .resetStream(let bytes): return .reset(afterBytes: bytes, of: rendered)
         case .stallStream: return .stall(sending: "data: {\"choices\": []}\n\n", upTo: .seconds(20))
         default: return rendered
+        }
+    }
+
+    /// The provider's answer to a request over its context window.
+    static func contextTooLong(input: Int, limit: Int, protocol wireProtocol: WireProtocol) -> FakeResponse {
+        switch wireProtocol {
+        case .openAI:
+            let error: JSONValue = [
+                "error": [
+                    "message": .string("This model's maximum context length is \(limit) tokens. However, your messages resulted in \(input) tokens. Please reduce the length of the messages."),
+                    "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded",
+                ]
+            ]
+            return .json(error.encoded(), status: 400)
+        case .anthropic:
+            let error: JSONValue = [
+                "type": "error",
+                "error": ["type": "invalid_request_error", "message": .string("prompt is too long: \(input) tokens > \(limit) maximum")],
+            ]
+            return .json(error.encoded(), status: 400)
+        }
+    }
+
+    /// Anthropic's prompt cache, simulated: a request reads the longest prefix, ending at
+    /// one of its `cache_control` breakpoints, that an earlier request wrote; it writes
+    /// the prefixes at all its breakpoints. Returns the tokens read.
+    static func simulateCache(_ body: JSONValue, cache: inout Set<Int>) -> Int {
+        var blocks: [JSONValue] = body["tools"]?.arrayValue ?? []
+        blocks += body["system"]?.arrayValue ?? []
+        for message in body["messages"]?.arrayValue ?? [] {
+            let role = message["role"] ?? .null
+            for block in message["content"]?.arrayValue ?? [] { blocks.append(["role": role, "block": block]) }
+        }
+        var prefix = ""
+        var read = 0
+        var written: [Int] = []
+        for block in blocks {
+            let marked = block.encoded().contains("\"cache_control\"")
+            prefix += stripCacheControl(block).encoded()
+            if marked {
+                var hasher = Hasher()
+                hasher.combine(prefix)
+                let key = hasher.finalize()
+                if cache.contains(key) { read = TokenEstimator.estimate(prefix) }
+                written.append(key)
+            }
+        }
+        cache.formUnion(written)
+        return read
+    }
+
+    static func stripCacheControl(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(var members):
+            members["cache_control"] = nil
+            return .object(members.mapValues(stripCacheControl))
+        case .array(let items):
+            return .array(items.map(stripCacheControl))
+        default:
+            return value
         }
     }
 

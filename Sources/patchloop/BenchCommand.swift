@@ -21,6 +21,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Also measure the model adapters and the HTTP layer against a fake provider on 127.0.0.1.")
     var models = false
 
+    @Flag(help: "Also measure input tokens with elision and compaction against a linear history (30 and 150 steps).")
+    var context = false
+
     func run() async throws {
         try await reportingErrors {
             let work = NSTemporaryDirectory() + "patchloop-bench-\(UUID().uuidString.prefix(8))"
@@ -38,6 +41,10 @@ struct BenchCommand: AsyncParsableCommand {
                 print(try await ModelBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
                 print("http: HTTPClient against a fake server on 127.0.0.1")
                 print(try await HTTPBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            }
+            if context {
+                print("context: Anthropic stand-in on 127.0.0.1")
+                print(try await ContextBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             }
             return 0
         }

@@ -47,6 +47,7 @@ struct RunCommand: AsyncParsableCommand {
     var task: String
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup(title: "Context") var context: ContextOptions
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var sandbox: SandboxOptions
 
@@ -67,8 +68,10 @@ struct RunCommand: AsyncParsableCommand {
             }
             let chatModel = try ModelFactory.model(try model.configuration(), for: task)
             let isolation = try await sandbox.isolation()
+            var agentSettings = try budget.settings()
+            agentSettings.context = try context.settings(forModel: chatModel.identifier)
             let configuration = RunConfiguration(
-                outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: try budget.settings(),
+                outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: agentSettings,
                 keepSandbox: keepSandbox)
             if budget.maxCost != nil && chatModel.pricing == nil {
                 printError("warning: \(chatModel.identifier) has no known price, so --max-cost cannot be enforced")
