@@ -132,7 +132,7 @@ public final class FakeProviderServer: Sendable {
         }
         switch fault {
         case .resetStream(let bytes): return .reset(afterBytes: bytes, of: rendered)
-        case .stallStream: return .stall(sending: "data: {\"choices\": []}\n\n", upTo: .seconds(20))
+        case .stallStream: return .stall(sending: "data: {\"choices\": []}\n\n", upTo: .seconds(60))
         default: return rendered
         }
     }

@@ -80,7 +80,7 @@ struct FaultInjectionTests {
         defer { harness.remove() }
         #expect(outcome.exitStatus == .submitted)
         #expect(recordedRetries(trajectory).contains { $0.contains("idle timeout") })
-        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Date().timeIntervalSince(started) < 40, "the idle timeout, not the 60 s stall, ended the first attempt")
     }
 
     @Test("invalid JSON in a tool call's arguments becomes a format-error observation and the run goes on")
