@@ -41,6 +41,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PatchloopExport",
+            dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopAgent", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PatchloopTesting",
             dependencies: ["PatchloopEval", "PatchloopWorkspace", "PatchloopHTTP"],
             swiftSettings: swiftSettings
@@ -49,6 +54,7 @@ let package = Package(
             name: "patchloop",
             dependencies: [
                 "PatchloopEval",
+                "PatchloopExport",
                 // For `patchloop bench`: the fake provider server the model benchmark runs against.
                 "PatchloopTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -63,6 +69,11 @@ let package = Package(
         .testTarget(
             name: "PatchloopModelsTests",
             dependencies: ["PatchloopModels", "PatchloopAgent", "PatchloopTools", "PatchloopEval", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopExportTests",
+            dependencies: ["PatchloopExport", "PatchloopEval", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

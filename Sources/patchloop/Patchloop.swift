@@ -18,7 +18,7 @@ struct Patchloop: AsyncParsableCommand {
             3 infrastructure or model error.
             """,
         version: PatchloopVersion.current,
-        subcommands: [RunCommand.self, TasksCommand.self, ShowCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, TasksCommand.self, ShowCommand.self, ExportCommand.self, BenchCommand.self]
     )
 }
 
