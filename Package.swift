@@ -41,6 +41,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PatchloopSolve",
+            dependencies: ["PatchloopAgent", "PatchloopEval", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PatchloopTesting",
             dependencies: ["PatchloopEval", "PatchloopWorkspace", "PatchloopHTTP"],
             swiftSettings: swiftSettings
@@ -49,6 +54,7 @@ let package = Package(
             name: "patchloop",
             dependencies: [
                 "PatchloopEval",
+                "PatchloopSolve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -71,6 +77,11 @@ let package = Package(
         .testTarget(
             name: "PatchloopAgentTests",
             dependencies: ["PatchloopAgent", "PatchloopEval", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopSolveTests",
+            dependencies: ["PatchloopSolve", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

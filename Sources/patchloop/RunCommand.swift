@@ -49,6 +49,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var sandbox: SandboxOptions
+    @OptionGroup var context: ContextOptions
 
     @Option(help: "The run directory (default runs/<run-id>).")
     var output: String?
@@ -67,9 +68,10 @@ struct RunCommand: AsyncParsableCommand {
             }
             let chatModel = try ModelFactory.model(try model.configuration(), for: task)
             let isolation = try await sandbox.isolation()
-            let configuration = RunConfiguration(
+            var configuration = RunConfiguration(
                 outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: try budget.settings(),
                 keepSandbox: keepSandbox)
+            configuration.repositoryContext = try context.settings()
             if budget.maxCost != nil && chatModel.pricing == nil {
                 printError("warning: \(chatModel.identifier) has no known price, so --max-cost cannot be enforced")
             }
