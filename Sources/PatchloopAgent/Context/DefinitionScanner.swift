@@ -215,7 +215,10 @@ enum PlainDefinitionScanner {
             rest = rest.drop(while: { $0 == " " })
         }
         for _ in 0..<6 {
-            let word = rest.prefix(while: { $0.isLetter || $0 == "(" || $0 == ")" })
+            var word = rest.prefix(while: { $0.isLetter })
+            if word == "pub", rest.dropFirst(3).first == "(", let close = rest.firstIndex(of: ")") {
+                word = rest[...close]  // Rust's pub(crate)
+            }
             guard !word.isEmpty else { return nil }
             if let kind = keywords[String(word)], allowed.contains(String(word)) {
                 var after = rest.dropFirst(word.count)
