@@ -1,11 +1,12 @@
 import Foundation
 import PatchloopCore
 import PatchloopTesting
+import PatchloopWorkspace
 import Testing
 
 /// The `patchloop solve` command as a CI job runs it: a real process, its exit code,
 /// standard output and standard error.
-@Suite("patchloop solve (command line)")
+@Suite("patchloop solve (command line)", .serialized)
 struct SolveCommandTests {
     struct Run {
         var status: Int32
@@ -13,29 +14,18 @@ struct SolveCommandTests {
         var standardError: String
     }
 
-    static func patchloop(_ arguments: [String], input: String = "", in directory: TemporaryDirectory) throws -> Run {
+    /// Runs the command through `ProcessRunner`, whose own thread waits for it: a blocking
+    /// wait here would hold one of the two threads of Swift's cooperative pool for the whole run.
+    static func patchloop(_ arguments: [String], input: String = "", in directory: TemporaryDirectory) async throws -> Run {
         let executable = PackageLocation.executable
         try #require(FileManager.default.isExecutableFile(atPath: executable), "build the patchloop executable first (swift build)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["solve", "--sandboxes", directory.path + "/Sandboxes", "--output", directory.path + "/run-\(UUID().uuidString.prefix(6))"]
-            + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
-        let output = Pipe()
-        let error = Pipe()
-        let standardInput = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = standardInput
-        try process.run()
-        standardInput.fileHandleForWriting.write(Data(input.utf8))
-        try standardInput.fileHandleForWriting.close()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
-            standardError: String(decoding: errorData, as: UTF8.self))
+        let outcome = try await ProcessRunner().run(
+            ProcessSpec(
+                executable: executable,
+                arguments: ["solve", "--sandboxes", directory.path + "/Sandboxes", "--output", directory.path + "/run-\(UUID().uuidString.prefix(6))"]
+                    + arguments,
+                workingDirectory: directory.path, environment: ProcessInfo.processInfo.environment, timeout: 300, standardInput: Data(input.utf8)))
+        return Run(status: outcome.exitCode ?? -1, standardOutput: outcome.standardOutput.text, standardError: outcome.standardError.text)
     }
 
     static func script(_ directory: TemporaryDirectory) throws -> String {
@@ -55,13 +45,13 @@ struct SolveCommandTests {
         let model = "scripted:" + (try Self.script(directory))
         let issue = #"{"title": "add() subtracts", "body": "add(2, 3) is -1", "comments": []}"#
 
-        let plain = try Self.patchloop(["--repo", repository, "--issue", "-", "--model", model], input: issue, in: directory)
+        let plain = try await Self.patchloop(["--repo", repository, "--issue", "-", "--model", model], input: issue, in: directory)
         #expect(plain.status == 0, "\(plain.standardError)")
         #expect(plain.standardOutput.hasPrefix("diff --git a/calc.py b/calc.py"))
         #expect(plain.standardError.contains("tests: `python3 -m pytest -rA` — pytest.ini at the repository root"))
         #expect(plain.standardError.contains("baseline: 1 passed, 1 failed"))
 
-        let json = try Self.patchloop(["--repo", repository, "--issue", "-", "--model", model, "--json"], input: issue, in: directory)
+        let json = try await Self.patchloop(["--repo", repository, "--issue", "-", "--model", model, "--json"], input: issue, in: directory)
         #expect(json.status == 0)
         let summary = try JSONValue.parse(json.standardOutput)
         #expect(summary["exit_code"] == 0)
@@ -79,7 +69,7 @@ struct SolveCommandTests {
         defer { directory.remove() }
         let repository = try await TestRepository.make(in: directory, files: SolveFixtures.pythonFiles)
         try directory.write(["issue.md": "add() subtracts\n"])
-        let run = try Self.patchloop(
+        let run = try await Self.patchloop(
             ["--repo", repository, "--issue", directory.path + "/issue.md", "--model", "scripted:empty", "--patch-out", directory.path + "/out.patch"],
             in: directory)
         #expect(run.status == 1)
@@ -94,16 +84,16 @@ struct SolveCommandTests {
         let repository = try await TestRepository.make(in: directory, files: SolveFixtures.pythonFiles)
         let noTests = try await TestRepository.make(in: directory, name: "docs", files: ["index.md": "# Docs\n"])
         try directory.write(["issue.md": "something\n"])
-        let missing = try Self.patchloop(["--repo", repository, "--issue", directory.path + "/nope.md", "--model", "scripted:empty"], in: directory)
+        let missing = try await Self.patchloop(["--repo", repository, "--issue", directory.path + "/nope.md", "--model", "scripted:empty"], in: directory)
         #expect(missing.status == 2)
         #expect(missing.standardError.contains("cannot read the file"))
-        let parser = try Self.patchloop(
+        let parser = try await Self.patchloop(
             ["--repo", repository, "--issue", directory.path + "/issue.md", "--test-parser", "nope", "--model", "scripted:empty"], in: directory)
         #expect(parser.status == 2)
-        let empty = try Self.patchloop(["--repo", repository, "--issue", "-", "--model", "scripted:empty"], input: "", in: directory)
+        let empty = try await Self.patchloop(["--repo", repository, "--issue", "-", "--model", "scripted:empty"], input: "", in: directory)
         #expect(empty.status == 2)
         #expect(empty.standardError.contains("is empty"))
-        let none = try Self.patchloop(["--repo", noTests, "--issue", directory.path + "/issue.md", "--model", "scripted:empty"], in: directory)
+        let none = try await Self.patchloop(["--repo", noTests, "--issue", directory.path + "/issue.md", "--model", "scripted:empty"], in: directory)
         #expect(none.status == 2)
         #expect(none.standardError.contains("cannot tell how to run the tests"))
     }
@@ -114,7 +104,7 @@ struct SolveCommandTests {
         defer { directory.remove() }
         let repository = try await TestRepository.make(in: directory, files: SolveFixtures.pythonFiles)
         try directory.write(["issue.md": "something\n"])
-        let run = try Self.patchloop(
+        let run = try await Self.patchloop(
             ["--repo", repository, "--issue", directory.path + "/issue.md", "--test-cmd", "no-such-runner-xyz", "--model", "scripted:empty"],
             in: directory)
         #expect(run.status == 3)

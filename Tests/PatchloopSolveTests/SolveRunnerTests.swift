@@ -7,7 +7,7 @@ import PatchloopTesting
 import PatchloopWorkspace
 import Testing
 
-@Suite("solve")
+@Suite("solve", .serialized)
 struct SolveRunnerTests {
     @Test("a Python repository: a passing patch, the baseline's failure named, the checkout byte-for-byte unchanged")
     func pythonPassingPatch() async throws {
