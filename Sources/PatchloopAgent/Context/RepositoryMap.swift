@@ -97,13 +97,12 @@ public struct RepositoryMapBuilder: Sendable {
         // Files that use what the files the issue is about define.
         let anchors = scores.best(3).filter { scores.score(of: $0) >= 4 }
         let anchorNames = Array(
-            Set(anchors.flatMap { definitions[$0] ?? [] }.filter { !$0.isNested && $0.name.count >= 4 }.map(\.name))
+            Set(anchors.flatMap { definitions[$0] ?? [] }.filter { !$0.isNested && $0.name.count >= 6 }.map(\.name))
                 .subtracting(identifiers.keys)
         ).sorted { ($0.count, $0) > ($1.count, $1) }.prefix(15)
         if !anchorNames.isEmpty {
-            let users = try await countOccurrences(of: Array(anchorNames), root: root, isGit: listing.isGit)
-            for (path, names) in users where !anchors.contains(path) {
-                scores.add(min(2, 0.5 * Double(names.count)), to: path, reason: "uses what \(anchors[0]) defines")
+            for path in try await filesContaining(Array(anchorNames), root: root, isGit: listing.isGit) where !anchors.contains(path) {
+                scores.add(1, to: path, reason: "uses what \(anchors[0]) defines")
             }
             let unparsed = scores.best(candidateLimit).filter { definitions[$0] == nil && !candidates.contains($0) }
             if !unparsed.isEmpty {
@@ -135,6 +134,15 @@ public struct RepositoryMapBuilder: Sendable {
             counts[path, default: [:]][name, default: 0] += 1
         }
         return counts
+    }
+
+    /// The files where any of `names` occurs as a whole word (`git grep -l`: stops at a file's first match).
+    func filesContaining(_ names: [String], root: String, isGit: Bool) async throws -> [String] {
+        var arguments = ["grep", "-I", "-l", "-w", "-F", "-z", "--no-color"]
+        if !isGit { arguments.append("--no-index") }
+        for name in names { arguments += ["-e", name] }
+        let outcome = try await git.runOutcome(arguments, in: root, timeout: 120)
+        return outcome.standardOutput.text.split(separator: "\0").map(String.init)
     }
 
     /// The map's text within the budget, and the files it shows.
