@@ -49,7 +49,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var sandbox: SandboxOptions
-    @OptionGroup var context: ContextOptions
+    @OptionGroup var repositoryContext: RepositoryContextOptions
 
     @Option(help: "The run directory (default runs/<run-id>).")
     var output: String?
@@ -71,7 +71,7 @@ struct RunCommand: AsyncParsableCommand {
             var configuration = RunConfiguration(
                 outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: try budget.settings(),
                 keepSandbox: keepSandbox)
-            configuration.repositoryContext = try context.settings()
+            configuration.repositoryContext = try repositoryContext.settings()
             if budget.maxCost != nil && chatModel.pricing == nil {
                 printError("warning: \(chatModel.identifier) has no known price, so --max-cost cannot be enforced")
             }

@@ -64,7 +64,7 @@ struct SolveCommand: AsyncParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var sandbox: SandboxOptions
-    @OptionGroup var context: ContextOptions
+    @OptionGroup var repositoryContext: RepositoryContextOptions
 
     func run() async throws {
         try await reportingErrors {
@@ -86,7 +86,7 @@ struct SolveCommand: AsyncParsableCommand {
         let request = SolveRequest(
             repository: repo, issue: document, testCommand: testCmd, testParser: testParser, testTimeout: testTimeout,
             includeUncommitted: includeDirty, apply: apply, branch: branch, sandboxRoot: sandbox.sandboxRoot, outputDirectory: output,
-            isolation: try await sandbox.isolation(), agent: try budget.settings(), repositoryContext: try context.settings(),
+            isolation: try await sandbox.isolation(), agent: try budget.settings(), repositoryContext: try repositoryContext.settings(),
             keepSandbox: keepSandbox)
         printError("patchloop solve · \(document.title) · run \(request.runID)")
         let runner = SolveRunner(

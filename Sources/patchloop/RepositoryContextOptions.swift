@@ -3,7 +3,7 @@ import Foundation
 import PatchloopAgent
 
 /// The repository-context options every command that runs the agent shares.
-struct ContextOptions: ParsableArguments {
+struct RepositoryContextOptions: ParsableArguments {
     @Option(help: "Token budget of the repository map in the first prompt (the most relevant files and their definitions).")
     var mapTokens: Int = RepositoryContextSettings.defaultMapTokens
 
