@@ -46,6 +46,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PatchloopSolve",
+            dependencies: ["PatchloopAgent", "PatchloopEval", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PatchloopTesting",
             dependencies: ["PatchloopEval", "PatchloopWorkspace", "PatchloopHTTP"],
             swiftSettings: swiftSettings
@@ -55,6 +60,7 @@ let package = Package(
             dependencies: [
                 "PatchloopEval",
                 "PatchloopExport",
+                "PatchloopSolve",
                 // For `patchloop bench`: the fake provider server the model benchmark runs against.
                 "PatchloopTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -89,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "PatchloopAgentTests",
             dependencies: ["PatchloopAgent", "PatchloopEval", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopSolveTests",
+            dependencies: ["PatchloopSolve", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

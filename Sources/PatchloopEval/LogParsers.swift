@@ -23,7 +23,9 @@ public protocol TestLogParser: Sendable {
 
 /// The parsers a task may name; new ones register here, nowhere else.
 public enum TestLogParsers {
-    public static let all: [any TestLogParser] = [PytestLogParser(), SwiftTestLogParser(), TAPLogParser()]
+    public static let all: [any TestLogParser] = [
+        PytestLogParser(), SwiftTestLogParser(), TAPLogParser(), CargoTestLogParser(), GoTestLogParser(),
+    ]
 
     public static func named(_ name: String) -> (any TestLogParser)? {
         all.first { $0.name == name }

@@ -50,6 +50,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup(title: "Context") var context: ContextOptions
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var sandbox: SandboxOptions
+    @OptionGroup var repositoryContext: RepositoryContextOptions
 
     @Option(help: "The run directory (default runs/<run-id>).")
     var output: String?
@@ -70,9 +71,10 @@ struct RunCommand: AsyncParsableCommand {
             let isolation = try await sandbox.isolation()
             var agentSettings = try budget.settings()
             agentSettings.context = try context.settings(forModel: chatModel.identifier)
-            let configuration = RunConfiguration(
+            var configuration = RunConfiguration(
                 outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: agentSettings,
                 keepSandbox: keepSandbox)
+            configuration.repositoryContext = try repositoryContext.settings()
             if budget.maxCost != nil && chatModel.pricing == nil {
                 printError("warning: \(chatModel.identifier) has no known price, so --max-cost cannot be enforced")
             }
