@@ -41,34 +41,12 @@ public struct AnthropicModel: ChatModel {
         http.setHeader("Content-Type", "application/json")
         http.setHeader("anthropic-version", AnthropicModel.apiVersion)
         if let key = endpoint.apiKey, !key.isEmpty { http.setHeader("x-api-key", key) }
-        let retries = RetryLog()
-        let started = Date()
-        var attempt = 1
-        while true {
-            do {
-                var response: ChatResponse
-                if endpoint.stream {
-                    response = try await streamed(http, retries: retries)
-                } else {
-                    let answer = try await client.send(http, retry: endpoint.retry, onRetry: retries.record)
-                    response = try AnthropicWire.parseMessage(try JSONValue.parse(answer.body))
-                }
-                response.latency = Date().timeIntervalSince(started)
-                response.retries = retries.entries
-                return response
-            } catch let error where endpoint.stream && StreamRetry.isBrokenStream(error) && attempt <= endpoint.retry.maxRetries {
-                // The HTTP layer retries only before the first byte; a stream that breaks
-                // later is asked for again from the start.
-                try await StreamRetry.wait(after: attempt, policy: endpoint.retry, error: error, log: retries)
-                attempt += 1
-            } catch let error as HTTPError {
-                throw ProviderErrors.anthropic(error, model: modelName, baseURL: endpoint.baseURL, retries: retries.entries)
-            } catch let error as JSONParseError {
-                throw ModelError(.invalidResponse, "\(endpoint.baseURL) answered with something that is not JSON: \(error)", retries: retries.entries)
-            } catch var error as ModelError {
-                error.retries = retries.entries
-                throw error
-            }
+        return try await ProviderCall.perform(endpoint: endpoint, client: client, request: http) { body in
+            try AnthropicWire.parseMessage(try JSONValue.parse(body))
+        } streamed: { retries in
+            try await streamed(http, retries: retries)
+        } failure: { error, retries in
+            ProviderErrors.anthropic(error, model: modelName, baseURL: endpoint.baseURL, retries: retries)
         }
     }
 

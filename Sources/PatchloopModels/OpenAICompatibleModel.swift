@@ -67,34 +67,12 @@ public struct OpenAICompatibleModel: ChatModel {
             totalTimeout: endpoint.totalTimeout, idleTimeout: endpoint.idleTimeout)
         http.setHeader("Content-Type", "application/json")
         if let key = endpoint.apiKey, !key.isEmpty { http.setHeader("Authorization", "Bearer \(key)") }
-        let retries = RetryLog()
-        let started = Date()
-        var attempt = 1
-        while true {
-            do {
-                var response: ChatResponse
-                if endpoint.stream {
-                    response = try await streamed(http, retries: retries)
-                } else {
-                    let answer = try await client.send(http, retry: endpoint.retry, onRetry: retries.record)
-                    response = try OpenAIWire.parseCompletion(try JSONValue.parse(answer.body))
-                }
-                response.latency = Date().timeIntervalSince(started)
-                response.retries = retries.entries
-                return response
-            } catch let error where endpoint.stream && StreamRetry.isBrokenStream(error) && attempt <= endpoint.retry.maxRetries {
-                // The HTTP layer retries only before the first byte; a stream that breaks
-                // later is asked for again from the start.
-                try await StreamRetry.wait(after: attempt, policy: endpoint.retry, error: error, log: retries)
-                attempt += 1
-            } catch let error as HTTPError {
-                throw ProviderErrors.openAI(error, model: modelName, baseURL: endpoint.baseURL, retries: retries.entries)
-            } catch let error as JSONParseError {
-                throw ModelError(.invalidResponse, "\(endpoint.baseURL) answered with something that is not JSON: \(error)", retries: retries.entries)
-            } catch var error as ModelError {
-                error.retries = retries.entries
-                throw error
-            }
+        return try await ProviderCall.perform(endpoint: endpoint, client: client, request: http) { body in
+            try OpenAIWire.parseCompletion(try JSONValue.parse(body))
+        } streamed: { retries in
+            try await streamed(http, retries: retries)
+        } failure: { error, retries in
+            ProviderErrors.openAI(error, model: modelName, baseURL: endpoint.baseURL, retries: retries)
         }
     }
 
@@ -270,6 +248,44 @@ enum ProviderErrors {
             return ModelError(.badRequest, "\(baseURL) rejected the request (HTTP \(code)): \(message)", retries: retries)
         case nil:
             return ModelError(.transport, error.description, retries: retries)
+        }
+    }
+}
+
+/// One provider request with everything the adapters share: whole or streamed, a
+/// broken stream asked for again, retries recorded, failures turned into model errors.
+enum ProviderCall {
+    static func perform(
+        endpoint: ProviderEndpoint, client: HTTPClient, request: HTTPRequest, parse: (Data) throws -> ChatResponse,
+        streamed: (RetryLog) async throws -> ChatResponse, failure: (HTTPError, [String]) -> ModelError
+    ) async throws -> ChatResponse {
+        let retries = RetryLog()
+        let started = Date()
+        var attempt = 1
+        while true {
+            do {
+                var response: ChatResponse
+                if endpoint.stream {
+                    response = try await streamed(retries)
+                } else {
+                    response = try parse(try await client.send(request, retry: endpoint.retry, onRetry: retries.record).body)
+                }
+                response.latency = Date().timeIntervalSince(started)
+                response.retries = retries.entries
+                return response
+            } catch let error where endpoint.stream && StreamRetry.isBrokenStream(error) && attempt <= endpoint.retry.maxRetries {
+                // The HTTP layer retries only before the first byte; a stream that breaks
+                // later is asked for again from the start.
+                try await StreamRetry.wait(after: attempt, policy: endpoint.retry, error: error, log: retries)
+                attempt += 1
+            } catch let error as HTTPError {
+                throw failure(error, retries.entries)
+            } catch let error as JSONParseError {
+                throw ModelError(.invalidResponse, "\(endpoint.baseURL) answered with something that is not JSON: \(error)", retries: retries.entries)
+            } catch var error as ModelError {
+                error.retries = retries.entries
+                throw error
+            }
         }
     }
 }
