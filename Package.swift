@@ -52,7 +52,7 @@ let package = Package(
         ),
         .target(
             name: "PatchloopTesting",
-            dependencies: ["PatchloopEval", "PatchloopWorkspace", "PatchloopHTTP"],
+            dependencies: ["PatchloopEval", "PatchloopExport", "PatchloopWorkspace", "PatchloopHTTP"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -65,6 +65,11 @@ let package = Package(
                 "PatchloopTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopCoreTests",
+            dependencies: ["PatchloopCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -86,11 +86,10 @@ public struct TrajectoryFile: Sendable {
         }
         var events: [JSONValue] = []
         var unreadable: [Int] = []
-        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            if let event = try? JSONValue.parse(Data(line)) {
-                events.append(event)
-            } else {
-                unreadable.append(index + 1)
+        for (line, value) in JSONValue.parseLines(data) {
+            switch value {
+            case .success(let event): events.append(event)
+            case .failure: unreadable.append(line)
             }
         }
         self.events = events

@@ -3,12 +3,13 @@
 /// Foundation's JSONSerialization on Linux cannot tell `true` from `1` reliably and
 /// reports errors without positions; trajectories and model output need both right.
 struct JSONParser {
-    private let bytes: [UInt8]
+    /// The text; valid only while the parser runs (see `JSONValue.parse`).
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
     private static let maximumDepth = 512
 
-    init(bytes: [UInt8]) {
+    init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -81,6 +82,12 @@ struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                if scalars.isEmpty {
+                    // No escapes: decode straight from the input.
+                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    index += 1
+                    return text
+                }
                 scalars.append(contentsOf: bytes[start..<index])
                 index += 1
                 return String(decoding: scalars, as: UTF8.self)
@@ -171,7 +178,7 @@ struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: exponent digits expected") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let value = Double(text) else { throw error("invalid number '\(text)'") }
         return .number(value)
     }
@@ -212,6 +219,7 @@ struct JSONParser {
         for byte in bytes[0..<min(index, bytes.count)] {
             if byte == 0x0A { line += 1; column = 1 } else { column += 1 }
         }
-        return JSONParseError(message: "invalid JSON at line \(line), column \(column): \(message)")
+        let text = index >= bytes.count && !message.hasPrefix("unexpected end") ? "unexpected end of input (\(message))" : message
+        return JSONParseError(message: "invalid JSON at line \(line), column \(column): \(text)")
     }
 }

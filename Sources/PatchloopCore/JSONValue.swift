@@ -116,6 +116,10 @@ extension JSONValue: Codable {
 public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
 }
 
 extension JSONValue {
@@ -125,8 +129,42 @@ extension JSONValue {
     }
 
     public static func parse(_ data: Data) throws -> JSONValue {
-        var parser = JSONParser(bytes: [UInt8](data))
+        try data.withUnsafeBytes { raw in
+            try parse(utf8: raw.bindMemory(to: UInt8.self))
+        }
+    }
+
+    /// Parses UTF-8 JSON text in a buffer (no copy is made).
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+        var parser = JSONParser(bytes: bytes)
         return try parser.parseDocument()
+    }
+
+    /// Parses each line of JSON Lines text; a line that does not parse gives its error.
+    public static func parseLines(_ data: Data) -> [(line: Int, value: Result<JSONValue, JSONParseError>)] {
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var results: [(Int, Result<JSONValue, JSONParseError>)] = []
+            var start = 0
+            var lineNumber = 1
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+                if end > start {
+                    let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    do {
+                        results.append((lineNumber, .success(try parse(utf8: line))))
+                    } catch let error as JSONParseError {
+                        results.append((lineNumber, .failure(error)))
+                    } catch {
+                        results.append((lineNumber, .failure(JSONParseError(message: "\(error)"))))
+                    }
+                }
+                start = end + 1
+                lineNumber += 1
+            }
+            return results
+        }
     }
 
     /// Compact JSON text with sorted keys: the same value always gives the same bytes.
@@ -207,23 +245,46 @@ extension JSONValue {
 
     static func writeString(_ value: String, to output: inout String) {
         output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    output += String(format: "\\u%04x", scalar.value)
-                } else {
-                    output.unicodeScalars.append(scalar)
+        // Unescaped runs are copied whole; only the bytes that need it are escaped.
+        let utf8 = value.utf8
+        var runStart = utf8.startIndex
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            var escape: String?
+            var width = 1
+            switch byte {
+            case 0x22: escape = "\\\""
+            case 0x5C: escape = "\\\\"
+            case 0x0A: escape = "\\n"
+            case 0x0D: escape = "\\r"
+            case 0x09: escape = "\\t"
+            case 0x08: escape = "\\b"
+            case 0x0C: escape = "\\f"
+            case 0x00..<0x20: escape = String(format: "\\u%04x", byte)
+            case 0xE2:
+                // U+2028 and U+2029 (E2 80 A8/A9) break JavaScript readers of JSON Lines.
+                let second = utf8.index(after: index)
+                if second != utf8.endIndex, utf8[second] == 0x80 {
+                    let third = utf8.index(after: second)
+                    if third != utf8.endIndex, utf8[third] == 0xA8 || utf8[third] == 0xA9 {
+                        escape = utf8[third] == 0xA8 ? "\\u2028" : "\\u2029"
+                        width = 3
+                    }
                 }
+            default:
+                break
+            }
+            if let escape {
+                output += value[runStart..<index]
+                output += escape
+                index = utf8.index(index, offsetBy: width)
+                runStart = index
+            } else {
+                index = utf8.index(after: index)
             }
         }
+        output += value[runStart..<utf8.endIndex]
         output += "\""
     }
 }

@@ -41,11 +41,11 @@ public struct RecordedAttempt: Sendable {
         model = header["model"]?.stringValue ?? ""
         tools = header["tools"]?.arrayValue ?? []
         steps = file.steps
-        var messages = try (header["messages"]?.arrayValue ?? []).map { try $0.decode(as: ChatMessage.self) }
+        var messages = try (header["messages"]?.arrayValue ?? []).map { try ChatMessage(json: $0) }
         var failed = Set<Int>()
         for step in file.steps {
             guard let assistant = step["assistant"] else { continue }
-            let message = try assistant.decode(as: ChatMessage.self)
+            let message = try ChatMessage(json: assistant)
             let observations = step["observations"]?.arrayValue ?? []
             if message.toolCalls.isEmpty || (!observations.isEmpty && observations.allSatisfy { $0["is_error"]?.boolValue == true }) {
                 failed.insert(messages.count)
@@ -65,7 +65,7 @@ public struct RecordedAttempt: Sendable {
         exitStatus = result?["exit_status"]?.stringValue
         resolved = result?["resolved"]?.boolValue
         patch = result?["patch"]?.stringValue ?? ""
-        usage = (try? result?["tokens"]?.decode(as: TokenUsage.self)) ?? TokenUsage()
+        usage = TokenUsage(json: result?["tokens"])
         cost = result?["cost"]?.doubleValue
     }
 

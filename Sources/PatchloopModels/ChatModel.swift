@@ -71,6 +71,26 @@ public struct ChatMessage: Sendable, Hashable, Codable {
         try container.encodeIfPresent(name, forKey: .name)
     }
 
+    /// Reads the trajectory's shape back (the inverse of `json`); arguments given as an
+    /// object are kept as their JSON text.
+    public init(json: JSONValue) throws {
+        guard let roleText = json["role"]?.stringValue, let role = Role(rawValue: roleText) else {
+            throw JSONParseError(message: "a message needs a role of system, user, assistant or tool")
+        }
+        var calls: [ToolCall] = []
+        for (index, call) in (json["tool_calls"]?.arrayValue ?? []).enumerated() {
+            let function = call["function"] ?? call
+            let arguments = function["arguments"]
+            calls.append(
+                ToolCall(
+                    id: call["id"]?.stringValue ?? "call_\(index)", name: function["name"]?.stringValue ?? "",
+                    arguments: arguments?.stringValue ?? arguments?.encoded() ?? "{}"))
+        }
+        self.init(
+            role: role, content: json["content"]?.stringValue ?? "", toolCalls: calls, toolCallID: json["tool_call_id"]?.stringValue,
+            name: json["name"]?.stringValue)
+    }
+
     /// The message as JSON, in the trajectory's shape (tool-call arguments as a JSON string).
     public var json: JSONValue {
         var object: [String: JSONValue] = ["role": .string(role.rawValue), "content": .string(content)]
@@ -160,6 +180,13 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     }
 
     public var totalTokens: Int { inputTokens + outputTokens }
+
+    /// Reads the trajectory's `usage` object.
+    public init(json: JSONValue?) {
+        self.init(
+            inputTokens: json?["input_tokens"]?.intValue ?? 0, outputTokens: json?["output_tokens"]?.intValue ?? 0,
+            cachedInputTokens: json?["cached_input_tokens"]?.intValue ?? 0, cacheWriteTokens: json?["cache_write_tokens"]?.intValue ?? 0)
+    }
 
     public static func + (lhs: TokenUsage, rhs: TokenUsage) -> TokenUsage {
         TokenUsage(

@@ -21,8 +21,8 @@ public final class ReplayModel: ChatModel {
         var responses: [ChatResponse] = []
         for line in data.split(separator: UInt8(ascii: "\n")) {
             guard let event = try? JSONValue.parse(Data(line)), event["type"]?.stringValue == "step", let assistant = event["assistant"] else { continue }
-            let message = try assistant.decode(as: ChatMessage.self)
-            let usage = event["usage"].flatMap { try? $0.decode(as: TokenUsage.self) } ?? TokenUsage()
+            let message = try ChatMessage(json: assistant)
+            let usage = TokenUsage(json: event["usage"])
             responses.append(
                 ChatResponse(
                     message: message, usage: usage, finishReason: event["finish_reason"]?.stringValue ?? "", latency: 0))

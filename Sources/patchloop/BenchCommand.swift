@@ -42,6 +42,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Also measure input tokens with elision and compaction against a linear history (30 and 150 steps).")
     var context = false
 
+    @Flag(help: "Also measure export throughput over 200 scripted attempts.")
+    var export = false
+
     func run() async throws {
         try await reportingErrors {
             if let map { return try await measureMap(map) }
@@ -60,6 +63,10 @@ struct BenchCommand: AsyncParsableCommand {
                 print(try await ModelBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
                 print("http: HTTPClient against a fake server on 127.0.0.1")
                 print(try await HTTPBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            }
+            if export {
+                print("export: trajectories per second")
+                print(try await ExportBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             }
             if context {
                 print("context: Anthropic stand-in on 127.0.0.1")
