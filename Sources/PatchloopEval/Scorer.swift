@@ -153,8 +153,15 @@ public struct Scorer: Sendable {
     /// Puts the files `testPatch` touches back to their base state (removing those the
     /// base does not have), as SWE-bench's eval script does before applying it.
     private func resetTestFiles(_ testPatch: String, in sandbox: Sandbox) async throws {
-        let paths = UnifiedDiff.parse(testPatch).touchedPaths
+        let diff = UnifiedDiff.parse(testPatch)
+        let paths = diff.touchedPaths
         guard !paths.isEmpty else { return }
+        // A test patch that only adds files (the usual case for imported benchmarks) needs
+        // no git: those files cannot be in the base, so whatever the candidate put there goes.
+        if diff.files.allSatisfy({ $0.oldPath == nil }) {
+            for path in paths { try? FileManager.default.removeItem(atPath: sandbox.path + "/" + path) }
+            return
+        }
         let git = Git()
         let listed = try await git.run(["ls-tree", "-r", "--name-only", "-z", sandbox.base.commit, "--"] + paths, in: sandbox.path)
         let inBase = Set(listed.split(separator: "\0").map(String.init))

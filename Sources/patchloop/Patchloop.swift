@@ -67,6 +67,9 @@ func reportingErrors(_ body: () async throws -> Int32) async throws {
     } catch let error as TaskLoadError {
         printError("error: \(error.description)")
         code = 2
+    } catch let error as TaskImportError {
+        printError("error: \(error.description)")
+        code = 2
     } catch let error as ModelSpecError {
         printError("error: \(error.description)")
         code = 2
