@@ -166,6 +166,20 @@ public struct SandboxManager: Sendable {
         _ = rmdir(parent)
     }
 
+    /// Removes what a crashed process left at `Sandboxes/<group>/<name>` (a worktree it never
+    /// removed), so the attempt can be made again under the same name.
+    public func removeLeftover(group: String, name: String, base: BaseRepository) async {
+        let path = root + "/" + group + "/" + name
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        try? FileManager.default.removeItem(atPath: path)
+        _ = try? await git.runOutcome(["--git-dir=\(base.gitDirectory)", "worktree", "prune"], in: root)
+    }
+
+    /// Whether `Sandboxes/<group>/<name>` exists.
+    public func hasLeftover(group: String, name: String) -> Bool {
+        FileManager.default.fileExists(atPath: root + "/" + group + "/" + name)
+    }
+
     private func prepareRoot() throws {
         try FileManager.default.createDirectory(atPath: repositoriesDirectory, withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: excludesFile) {

@@ -18,7 +18,7 @@ struct Patchloop: AsyncParsableCommand {
             3 infrastructure or model error.
             """,
         version: PatchloopVersion.current,
-        subcommands: [RunCommand.self, TasksCommand.self, ShowCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, EvalCommand.self, ScoreCommand.self, MergeCommand.self, TasksCommand.self, ShowCommand.self, BenchCommand.self]
     )
 }
 
@@ -68,6 +68,12 @@ func reportingErrors(_ body: () async throws -> Int32) async throws {
         printError("error: \(error.description)")
         code = 2
     } catch let error as TaskImportError {
+        printError("error: \(error.description)")
+        code = 2
+    } catch let error as RunDirectoryError {
+        printError("error: \(error.description)")
+        code = 2
+    } catch let error as ShardError {
         printError("error: \(error.description)")
         code = 2
     } catch let error as ModelSpecError {
