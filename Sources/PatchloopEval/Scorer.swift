@@ -30,6 +30,27 @@ public struct ScoreReport: Sendable {
     /// A harness failure (the test patch did not apply, git failed…), when there was one.
     public var infrastructureFailure: String?
 
+    public init(
+        instanceID: String, patchIsNone: Bool, patchExists: Bool, patchSuccessfullyApplied: Bool, resolved: Bool, resolution: Resolution,
+        failToPass: (success: [String], failure: [String]), passToPass: (success: [String], failure: [String]), testsTimedOut: Bool,
+        testExitCode: Int32?, testDuration: Double, testLog: String, applyLog: String, infrastructureFailure: String?
+    ) {
+        self.instanceID = instanceID
+        self.patchIsNone = patchIsNone
+        self.patchExists = patchExists
+        self.patchSuccessfullyApplied = patchSuccessfullyApplied
+        self.resolved = resolved
+        self.resolution = resolution
+        self.failToPass = failToPass
+        self.passToPass = passToPass
+        self.testsTimedOut = testsTimedOut
+        self.testExitCode = testExitCode
+        self.testDuration = testDuration
+        self.testLog = testLog
+        self.applyLog = applyLog
+        self.infrastructureFailure = infrastructureFailure
+    }
+
     /// SWE-bench's report entry: `{"<id>": {patch_is_None, patch_exists, …, tests_status}}` (the inner object).
     public var swebenchJSON: JSONValue {
         func pair(_ value: (success: [String], failure: [String])) -> JSONValue {
