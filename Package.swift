@@ -41,6 +41,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PatchloopExport",
+            dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopAgent", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PatchloopSolve",
+            dependencies: ["PatchloopAgent", "PatchloopEval", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PatchloopTesting",
             dependencies: ["PatchloopEval", "PatchloopWorkspace", "PatchloopHTTP"],
             swiftSettings: swiftSettings
@@ -49,6 +59,10 @@ let package = Package(
             name: "patchloop",
             dependencies: [
                 "PatchloopEval",
+                "PatchloopExport",
+                "PatchloopSolve",
+                // For `patchloop bench`: the fake provider server the model benchmark runs against.
+                "PatchloopTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -56,6 +70,16 @@ let package = Package(
         .testTarget(
             name: "PatchloopHTTPTests",
             dependencies: ["PatchloopHTTP", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopModelsTests",
+            dependencies: ["PatchloopModels", "PatchloopAgent", "PatchloopTools", "PatchloopEval", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopExportTests",
+            dependencies: ["PatchloopExport", "PatchloopEval", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -71,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "PatchloopAgentTests",
             dependencies: ["PatchloopAgent", "PatchloopEval", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopSolveTests",
+            dependencies: ["PatchloopSolve", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -12,11 +12,14 @@ public struct AgentSettings: Sendable {
     /// End the attempt as soon as a full `run_tests` passes after a change was made.
     public var stopWhenTestsPass: Bool
     public var temperature: Double?
+    /// Elision and compaction: how the history is fitted into the model's window.
+    public var context: ContextSettings
 
     public init(
         budget: Budget = Budget(), observationLimit: ObservationLimit = .default, stopWhenTestsPass: Bool = true,
-        temperature: Double? = nil
+        temperature: Double? = nil, context: ContextSettings = ContextSettings()
     ) {
+        self.context = context
         self.budget = budget
         self.observationLimit = observationLimit
         self.stopWhenTestsPass = stopWhenTestsPass
@@ -28,6 +31,7 @@ public struct AgentSettings: Sendable {
             "budget": budget.json, "observation_head_chars": .number(Double(observationLimit.headCharacters)),
             "observation_tail_chars": .number(Double(observationLimit.tailCharacters)),
             "stop_when_tests_pass": .bool(stopWhenTestsPass), "temperature": temperature.map { .number($0) } ?? .null,
+            "context": context.json,
         ]
     }
 }
@@ -61,7 +65,7 @@ public struct Agent: Sendable {
     /// Runs one attempt at `task`. `header` adds fields to the trajectory's first line.
     public func run(_ task: AgentTask, header: [String: JSONValue] = [:]) async -> AgentOutcome {
         var state = LoopState(messages: [.system(Prompts.system), .user(Prompts.instance(task))], pricing: model.pricing)
-        recordHeader(task, extra: header, messages: state.messages)
+        recordHeader(task, extra: header, messages: state.conversation.preamble)
         var stop: AgentStop
         while true {
             do {
@@ -90,21 +94,12 @@ public struct Agent: Sendable {
         if Task.isCancelled { throw AgentStop.cancelled }
         if let kind = settings.budget.exhausted(by: state.spent) { throw AgentStop.budget(kind, state.spent) }
 
-        let request = ChatRequest(messages: state.messages, tools: toolbox.specs, temperature: settings.temperature)
-        let response: ChatResponse
-        do {
-            response = try await model.complete(request)
-        } catch is CancellationError {
-            throw AgentStop.cancelled
-        } catch {
-            throw AgentStop.model("\(error)")
-        }
+        let (response, sent) = try await ask(&state)
         state.spent.steps += 1
-        state.spent.usage = state.spent.usage + response.usage
-        if let pricing = state.pricing, let cost = state.spent.cost {
-            state.spent.cost = cost + pricing.cost(of: response.usage)
-        }
-        state.messages.append(response.message)
+        state.spent.add(response.usage, pricing: state.pricing)
+        state.conversation.lastReportedInput = response.usageIsEstimated || response.usage.inputTokens == 0 ? nil : response.usage.inputTokens
+        state.conversation.lastEstimate = sent.rawEstimate
+        var stepMessages = [response.message]
 
         var records: [JSONValue] = []
         var ending: AgentStop?
@@ -117,7 +112,8 @@ public struct Agent: Sendable {
             let repeats = state.repetitions.count(call: call, observation: observation.text)
             if repeats == 3 { observation.text += "\n\n" + Prompts.repeatedCall }
             let shown = settings.observationLimit.apply(to: observation.text)
-            state.messages.append(.tool(shown.text, callID: call.id, name: call.name))
+            stepMessages.append(.tool(shown.text, callID: call.id, name: call.name))
+            if call.name == "run_tests" { state.latestTestResult = shown.text }
             records.append(observationEvent(call: call, observation: observation, shown: shown, duration: Date().timeIntervalSince(started)))
 
             if ending == nil {
@@ -135,12 +131,13 @@ public struct Agent: Sendable {
         if response.message.toolCalls.isEmpty {
             formatErrors = 1
             feedback = Prompts.noToolCall
-            state.messages.append(.user(Prompts.noToolCall))
+            stepMessages.append(.user(Prompts.noToolCall))
         }
+        state.conversation.steps.append(stepMessages)
         state.consecutiveFormatErrors = formatErrors > 0 && formatErrors == max(1, response.message.toolCalls.count)
             ? state.consecutiveFormatErrors + 1 : 0
 
-        recorder.record(stepEvent(state: state, response: response, observations: records, feedback: feedback))
+        recorder.record(stepEvent(state: state, response: response, observations: records, feedback: feedback, sent: sent))
         onStep?(StepSummary(step: state.spent.steps, calls: response.message.toolCalls, observations: records, text: response.message.content))
         if let ending { throw ending }
         if state.consecutiveFormatErrors >= 3 {
@@ -178,12 +175,17 @@ public struct Agent: Sendable {
         ]
     }
 
-    private func stepEvent(state: LoopState, response: ChatResponse, observations: [JSONValue], feedback: String?) -> JSONValue {
+    private func stepEvent(state: LoopState, response: ChatResponse, observations: [JSONValue], feedback: String?, sent: SentContext) -> JSONValue {
         [
+            "context": [
+                "estimated_input_tokens": .number(Double(sent.estimate)), "messages_sent": .number(Double(sent.messageCount)),
+                "elided_observations": .number(Double(sent.elided)), "compacted_steps": .number(Double(sent.compactedSteps)),
+            ],
             "type": "step", "step": .number(Double(state.spent.steps)), "timestamp": .string(TrajectoryRecorder.timestamp()),
             "assistant": response.message.json, "observations": .array(observations),
             "feedback": feedback.map { .string($0) } ?? .null,
             "usage": response.usage.json, "finish_reason": .string(response.finishReason),
+            "retries": .array(response.retries.map { .string($0) }), "usage_estimated": .bool(response.usageIsEstimated),
             "model_latency": .number(response.latency), "elapsed": .number(state.spent.seconds),
             "total_usage": state.spent.usage.json, "total_cost": state.spent.cost.map { .number($0) } ?? .null,
         ]
@@ -201,16 +203,26 @@ public struct StepSummary: Sendable {
 
 /// What the loop carries from step to step.
 struct LoopState {
-    var messages: [ChatMessage]
+    var conversation: Conversation
     var pricing: ModelPricing?
     var spent = Budget.Spent()
     var consecutiveFormatErrors = 0
     var repetitions = RepetitionMonitor()
+    /// The last `run_tests` output, kept through compaction.
+    var latestTestResult: String?
 
     init(messages: [ChatMessage], pricing: ModelPricing?) {
-        self.messages = messages
+        conversation = Conversation(preamble: messages)
         self.pricing = pricing
         if pricing == nil { spent.cost = nil }
+    }
+}
+
+extension Budget.Spent {
+    /// Counts a request's tokens and, when the price is known, its cost.
+    mutating func add(_ usage: TokenUsage, pricing: ModelPricing?) {
+        self.usage = self.usage + usage
+        if let pricing, let cost { self.cost = cost + pricing.cost(of: usage) }
     }
 }
 
@@ -237,6 +249,7 @@ enum AgentStop: Error {
     case formatErrors(String)
     case stuck(String)
     case model(String)
+    case contextExhausted(String)
     case infrastructure(String)
     case cancelled
 
@@ -248,6 +261,7 @@ enum AgentStop: Error {
         case .formatErrors: return .formatError
         case .stuck: return .stuck
         case .model: return .modelError
+        case .contextExhausted: return .contextExhausted
         case .infrastructure: return .infrastructureError
         case .cancelled: return .cancelled
         }
@@ -264,7 +278,7 @@ enum AgentStop: Error {
             case .tokens: return "token budget used up (\(spent.usage.totalTokens) tokens)"
             case .cost: return String(format: "cost budget used up ($%.4f)", spent.cost ?? 0)
             }
-        case .formatErrors(let text), .stuck(let text), .model(let text), .infrastructure(let text): return text
+        case .formatErrors(let text), .stuck(let text), .model(let text), .contextExhausted(let text), .infrastructure(let text): return text
         case .cancelled: return "cancelled"
         }
     }

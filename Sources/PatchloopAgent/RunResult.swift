@@ -15,6 +15,8 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
     case stuck
     /// The model's provider failed in a way retries did not fix.
     case modelError
+    /// The conversation no longer fits the model's window, even after compaction.
+    case contextExhausted
     /// The harness itself failed (sandbox, git, disk).
     case infrastructureError
     /// The run was cancelled from outside.
@@ -29,6 +31,7 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
         case .formatError: return "format_error"
         case .stuck: return "stuck"
         case .modelError: return "model_error"
+        case .contextExhausted: return "context_exhausted"
         case .infrastructureError: return "infra_error"
         case .cancelled: return "cancelled"
         }
@@ -41,6 +44,7 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
         case "format_error": self = .formatError
         case "stuck": self = .stuck
         case "model_error": self = .modelError
+        case "context_exhausted": self = .contextExhausted
         case "infra_error": self = .infrastructureError
         case "cancelled": self = .cancelled
         default:

@@ -17,6 +17,8 @@ public struct RunConfiguration: Sendable {
     public var keepSandbox: Bool
     /// Score each attempt with the hidden tests when it ends.
     public var score: Bool
+    /// The repository map and project instructions placed before the issue.
+    public var repositoryContext = RepositoryContextSettings()
 
     public init(
         runID: String = RunConfiguration.newRunID(), outputDirectory: String? = nil, sandboxRoot: String = "Sandboxes",
@@ -47,6 +49,7 @@ public struct RunConfiguration: Sendable {
             "run_id": .string(runID), "output_directory": .string(outputDirectory), "sandbox_root": .string(sandboxes.root),
             "isolation": .string(isolation == .bubblewrap ? "bubblewrap" : "none"), "agent": agent.json,
             "keep_sandbox": .bool(keepSandbox), "score": .bool(score), "patchloop_version": .string(PatchloopVersion.current),
+            "repository_context": repositoryContext.json,
         ]
     }
 }
@@ -150,11 +153,17 @@ public struct AttemptRunner: Sendable {
             let instanceID = task.instanceID
             agent.onStep = { onStep(instanceID, $0) }
         }
+        let context = await RepositoryContext.build(
+            root: sandbox.path, issue: task.problemStatement, settings: configuration.repositoryContext)
         let agentTask = AgentTask(
             instanceID: task.instanceID, repositoryName: task.repo, problemStatement: task.problemStatement, hints: task.hintsText,
-            testCommand: task.testCommand)
+            testCommand: task.testCommand, context: context.text)
         let outcome = await agent.run(
-            agentTask, header: ["run_id": .string(configuration.runID), "attempt": .number(Double(attempt)), "task": task.json])
+            agentTask,
+            header: [
+                "run_id": .string(configuration.runID), "attempt": .number(Double(attempt)), "task": task.json,
+                "repository_context": context.json,
+            ])
 
         var score: ScoreReport?
         if configuration.score {

@@ -2,6 +2,7 @@ import Foundation
 import PatchloopCore
 import PatchloopHTTP
 import PatchloopModels
+import PatchloopWorkspace
 
 /// A `--model` value: `provider:name`.
 public struct ModelSpec: Sendable, Hashable, CustomStringConvertible {
@@ -51,13 +52,17 @@ public struct ModelConfiguration: Sendable {
     public var idleTimeout: Double
     /// A JSON file of extra prices (`{"model": {"input": 3, "output": 15, "cached_input": 0.3}}`, $ per million tokens).
     public var pricesFile: String?
+    /// The most tokens one answer may have; nil: the provider's default (8,192 for
+    /// Anthropic, which requires one; 384 for the local model, which otherwise rambles).
+    public var maxOutputTokens: Int?
     /// The process environment (keys and `OPENAI_BASE_URL` come from it).
     public var environment: [String: String]
 
     public init(
         spec: ModelSpec, baseURL: String? = nil, stream: Bool = true, toolMode: ToolMode? = nil, maxRetries: Int = 2, idleTimeout: Double = 120,
-        pricesFile: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+        pricesFile: String? = nil, maxOutputTokens: Int? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
+        self.maxOutputTokens = maxOutputTokens
         self.spec = spec
         self.baseURL = baseURL
         self.stream = stream
@@ -121,11 +126,99 @@ public enum ModelFactory {
 
     /// A model that does not depend on the task (every provider but `scripted`).
     public static func hostedModel(_ configuration: ModelConfiguration) throws -> any ChatModel {
-        throw ModelSpecError("provider '\(configuration.spec.provider)' is not available yet")
+        let spec = configuration.spec
+        let environment = configuration.environment
+        var prices = PriceTable()
+        if let file = configuration.pricesFile { try prices.merge(file: file) }
+        func endpoint(baseURL: String, key: String?) -> ProviderEndpoint {
+            ProviderEndpoint(
+                baseURL: baseURL, apiKey: key, stream: configuration.stream, retry: RetryPolicy(maxRetries: configuration.maxRetries),
+                idleTimeout: .milliseconds(Int(configuration.idleTimeout * 1000)))
+        }
+        func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
+
+        let model: any ChatModel
+        switch spec.provider {
+        case "openai", "openai-compatible":
+            let official = "https://api.openai.com/v1"
+            let baseURL = configuration.baseURL ?? nonEmpty(environment["OPENAI_BASE_URL"]) ?? (spec.provider == "openai" ? official : nil)
+            guard let baseURL else {
+                throw ModelSpecError("\(spec) needs the server's address: pass --base-url URL (e.g. http://127.0.0.1:8000/v1) or set OPENAI_BASE_URL")
+            }
+            let key = nonEmpty(environment["OPENAI_API_KEY"])
+            if key == nil && baseURL == official {
+                throw ModelSpecError("\(spec) needs an API key: set OPENAI_API_KEY (or point --base-url at a server that needs none)")
+            }
+            model = OpenAICompatibleModel(
+                identifier: spec.description, modelName: spec.name, endpoint: endpoint(baseURL: baseURL, key: key), pricing: prices.price(for: spec.name),
+                maxOutputTokens: configuration.maxOutputTokens)
+        case "anthropic":
+            let official = "https://api.anthropic.com"
+            let baseURL = configuration.baseURL ?? nonEmpty(environment["ANTHROPIC_BASE_URL"]) ?? official
+            let key = nonEmpty(environment["ANTHROPIC_API_KEY"])
+            if key == nil && baseURL == official {
+                throw ModelSpecError("\(spec) needs an API key: set ANTHROPIC_API_KEY")
+            }
+            model = AnthropicModel(
+                identifier: spec.description, modelName: spec.name, endpoint: endpoint(baseURL: baseURL, key: key), pricing: prices.price(for: spec.name),
+                maxOutputTokens: configuration.maxOutputTokens ?? 8192)
+        case "local":
+            let baseURL = try configuration.baseURL ?? LocalModel.ensureRunning()
+            // llama-cpp-python reports usage only in whole (non-streamed) responses.
+            var local = endpoint(baseURL: baseURL, key: nil)
+            local.stream = false
+            model = OpenAICompatibleModel(
+                identifier: spec.description, modelName: spec.name, endpoint: local, pricing: .free, maxOutputTokens: configuration.maxOutputTokens ?? 384)
+        case "replay":
+            model = try ReplayModel(trajectoryAt: spec.name)
+        default:
+            throw ModelSpecError("provider '\(spec.provider)' cannot be made without a task")
+        }
+        let mode = configuration.toolMode ?? ToolMode.defaultMode(for: spec)
+        return mode == .text ? TextActionModel(wrapping: model) : model
     }
 }
 
-/// The bundled local model (SmolLM2-135M served by llama-cpp-python, `scripts/local-model`).
+extension ToolMode {
+    /// Models known to lack native tool calling get the text fallback by default.
+    static func defaultMode(for spec: ModelSpec) -> ToolMode {
+        let name = spec.name.lowercased()
+        let withoutTools = ["o1-mini", "o1-preview", "deepseek-r1", "gemma-2", "phi-3", "llama-2"]
+        return withoutTools.contains(where: name.contains) ? .text : .native
+    }
+}
+
+/// The bundled local model: SmolLM2-135M-Instruct served by llama-cpp-python's
+/// OpenAI-compatible server (`scripts/local-model`), on 127.0.0.1.
 public enum LocalModel {
     public static let defaultName = "smollm2-135m"
+
+    /// Where `scripts/local-model` is: `PATCHLOOP_LOCAL_MODEL_SCRIPT`, or `scripts/` in
+    /// the current folder or above the executable (a `swift build` tree).
+    public static func script(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let explicit = environment["PATCHLOOP_LOCAL_MODEL_SCRIPT"], !explicit.isEmpty { return explicit }
+        var candidates = [FileManager.default.currentDirectoryPath]
+        var directory = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(directory.path)
+            directory.deleteLastPathComponent()
+        }
+        return candidates.map { $0 + "/scripts/local-model" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Starts the local server if it is not running (installing it the first time) and
+    /// returns its base URL.
+    public static func ensureRunning() throws -> String {
+        guard let script = script() else {
+            throw ModelSpecError("the local model needs scripts/local-model: run patchloop from the Patchloop checkout, or set PATCHLOOP_LOCAL_MODEL_SCRIPT")
+        }
+        let outcome = try ProcessRunner().runSynchronously(
+            ProcessSpec(executable: script, arguments: ["start"], timeout: 1800, outputLimit: OutputLimit(headBytes: 65536, tailBytes: 65536)))
+        let url = outcome.standardOutput.text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init) ?? ""
+        guard outcome.succeeded, url.hasPrefix("http") else {
+            throw ModelSpecError(
+                "could not start the local model (\(script) start: \(outcome.statusDescription)): \(outcome.standardError.text.suffix(1500))")
+        }
+        return url
+    }
 }

@@ -193,6 +193,8 @@ public struct ChatResponse: Sendable {
     public var latency: Double
     /// Requests that failed and were retried before this answer, in words (for the trajectory).
     public var retries: [String]
+    /// The provider reported no usage, so `usage` is `TokenEstimator`'s estimate.
+    public var usageIsEstimated = false
 
     public init(message: ChatMessage, usage: TokenUsage, finishReason: String, latency: Double, retries: [String] = []) {
         self.message = message

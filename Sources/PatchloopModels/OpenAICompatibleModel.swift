@@ -44,9 +44,15 @@ public struct OpenAICompatibleModel: ChatModel {
     public let modelName: String
     public let endpoint: ProviderEndpoint
     public let pricing: ModelPricing?
+    /// `max_tokens` when the request sets none; nil leaves it to the server.
+    public let maxOutputTokens: Int?
     let client: HTTPClient
 
-    public init(identifier: String, modelName: String, endpoint: ProviderEndpoint, pricing: ModelPricing?, client: HTTPClient = HTTPClient()) {
+    public init(
+        identifier: String, modelName: String, endpoint: ProviderEndpoint, pricing: ModelPricing?, maxOutputTokens: Int? = nil,
+        client: HTTPClient = HTTPClient()
+    ) {
+        self.maxOutputTokens = maxOutputTokens
         self.identifier = identifier
         self.modelName = modelName
         self.endpoint = endpoint
@@ -63,21 +69,32 @@ public struct OpenAICompatibleModel: ChatModel {
         if let key = endpoint.apiKey, !key.isEmpty { http.setHeader("Authorization", "Bearer \(key)") }
         let retries = RetryLog()
         let started = Date()
-        do {
-            var response: ChatResponse
-            if endpoint.stream {
-                response = try await streamed(http, retries: retries)
-            } else {
-                let answer = try await client.send(http, retry: endpoint.retry, onRetry: retries.record)
-                response = try OpenAIWire.parseCompletion(try JSONValue.parse(answer.body))
+        var attempt = 1
+        while true {
+            do {
+                var response: ChatResponse
+                if endpoint.stream {
+                    response = try await streamed(http, retries: retries)
+                } else {
+                    let answer = try await client.send(http, retry: endpoint.retry, onRetry: retries.record)
+                    response = try OpenAIWire.parseCompletion(try JSONValue.parse(answer.body))
+                }
+                response.latency = Date().timeIntervalSince(started)
+                response.retries = retries.entries
+                return response
+            } catch let error where endpoint.stream && StreamRetry.isBrokenStream(error) && attempt <= endpoint.retry.maxRetries {
+                // The HTTP layer retries only before the first byte; a stream that breaks
+                // later is asked for again from the start.
+                try await StreamRetry.wait(after: attempt, policy: endpoint.retry, error: error, log: retries)
+                attempt += 1
+            } catch let error as HTTPError {
+                throw ProviderErrors.openAI(error, model: modelName, baseURL: endpoint.baseURL, retries: retries.entries)
+            } catch let error as JSONParseError {
+                throw ModelError(.invalidResponse, "\(endpoint.baseURL) answered with something that is not JSON: \(error)", retries: retries.entries)
+            } catch var error as ModelError {
+                error.retries = retries.entries
+                throw error
             }
-            response.latency = Date().timeIntervalSince(started)
-            response.retries = retries.entries
-            return response
-        } catch let error as HTTPError {
-            throw ProviderErrors.openAI(error, model: modelName, baseURL: endpoint.baseURL, retries: retries.entries)
-        } catch let error as JSONParseError {
-            throw ModelError(.invalidResponse, "\(endpoint.baseURL) answered with something that is not JSON: \(error)", retries: retries.entries)
         }
     }
 
@@ -89,7 +106,7 @@ public struct OpenAICompatibleModel: ChatModel {
         ]
         if !request.tools.isEmpty { body["tools"] = .array(request.tools.map(\.json)) }
         if let temperature = request.temperature { body["temperature"] = .number(temperature) }
-        if let maxOutputTokens = request.maxOutputTokens { body["max_tokens"] = .number(Double(maxOutputTokens)) }
+        if let limit = request.maxOutputTokens ?? maxOutputTokens { body["max_tokens"] = .number(Double(limit)) }
         if endpoint.stream {
             body["stream"] = true
             body["stream_options"] = ["include_usage": true]
@@ -102,7 +119,16 @@ public struct OpenAICompatibleModel: ChatModel {
         var assembler = OpenAIStreamAssembler()
         for try await event in stream.events() {
             if event.data == "[DONE]" {
-                return try assembler.finish()
+                var response = try assembler.finish()
+                if !assembler.sawUsage {
+                    // Some servers (llama-cpp-python) ignore stream_options.include_usage.
+                    response.usage = TokenUsage(
+                        inputTokens: TokenEstimator.estimate(String(decoding: http.body ?? Data(), as: UTF8.self)),
+                        outputTokens: TokenEstimator.estimate(response.message.content)
+                            + response.message.toolCalls.reduce(0) { $0 + TokenEstimator.estimate($1.name + $1.arguments) })
+                    response.usageIsEstimated = true
+                }
+                return response
             }
             guard !event.data.isEmpty else { continue }
             try assembler.add(try JSONValue.parse(event.data))
@@ -118,7 +144,11 @@ final class RetryLog: Sendable {
     private let list = Mutex<[String]>([])
 
     func add(_ event: RetryEvent) {
-        list.withLock { $0.append(event.description) }
+        note(event.description)
+    }
+
+    func note(_ text: String) {
+        list.withLock { $0.append(text) }
     }
 
     var record: @Sendable (RetryEvent) -> Void {
@@ -173,6 +203,8 @@ struct OpenAIStreamAssembler {
     private var calls: [Int: (id: String, name: String, arguments: String)] = [:]
     private var finishReason = ""
     private var usage = TokenUsage()
+    /// Whether a chunk carried `usage` (servers that ignore `include_usage` send none).
+    private(set) var sawUsage = false
 
     mutating func add(_ chunk: JSONValue) throws {
         if let error = chunk["error"], !error.isNull {
@@ -180,6 +212,7 @@ struct OpenAIStreamAssembler {
         }
         if let usageValue = chunk["usage"], !usageValue.isNull {
             usage = OpenAIWire.usage(usageValue)
+            sawUsage = true
         }
         for choice in chunk["choices"]?.arrayValue ?? [] {
             let delta = choice["delta"]
@@ -238,5 +271,26 @@ enum ProviderErrors {
         case nil:
             return ModelError(.transport, error.description, retries: retries)
         }
+    }
+}
+
+/// Retrying a streamed answer that broke after it started.
+enum StreamRetry {
+    /// A stream cut off, stalled or ended without its final marker.
+    static func isBrokenStream(_ error: any Error) -> Bool {
+        if let error = error as? HTTPError {
+            switch error.kind {
+            case .connectionLost, .streamEndedEarly, .idleTimeout: return true
+            default: return false
+            }
+        }
+        if let error = error as? ModelError { return error.kind == .transport }
+        return false
+    }
+
+    static func wait(after attempt: Int, policy: RetryPolicy, error: any Error, log: RetryLog) async throws {
+        let (delay, _) = policy.delay(afterAttempt: attempt)
+        log.note(String(format: "stream attempt %d of %d failed: %@; asking again in %.2f s", attempt, policy.maxRetries + 1, "\(error)", Double(delay.components.seconds) + Double(delay.components.attoseconds) * 1e-18))
+        try await Task.sleep(for: delay)
     }
 }

@@ -1,12 +1,31 @@
 import ArgumentParser
 import Foundation
 import PatchloopEval
+import PatchloopTesting
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the loop's per-step overhead and sandbox creation time; prints numbers.",
-        discussion: "Targets: under 1 ms median per step, flat from 10 to 300 steps; under 300 ms to make a sandbox of 5,000 files.")
+        discussion: """
+            Targets: under 1 ms median per step, flat from 10 to 300 steps; under 300 ms to make a sandbox of 5,000 files; \
+            under 2 s to build the repository map of a tree of over 5,000 files (--map DIR measures only that).
+            """)
+
+    @Option(help: "Measure only the repository map of this folder (a git work tree or any folder).")
+    var map: String?
+
+    @Option(help: "With --map: a file holding the issue text the map is ranked for (default: none).")
+    var mapIssue: String?
+
+    @Option(help: "With --map: the map's token budget.")
+    var mapTokens: Int = 1024
+
+    @Flag(help: "With --map: use the plain definition scanner, not universal-ctags.")
+    var noCtags = false
+
+    @Flag(help: "With --map: print the map itself too.")
+    var showMap = false
 
     @Option(help: "Run lengths for the loop benchmark.")
     var steps: [Int] = [10, 100, 300]
@@ -17,8 +36,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Sandboxes made per repository size.")
     var repetitions: Int = 5
 
+    @Flag(help: "Also measure the model adapters and the HTTP layer against a fake provider on 127.0.0.1.")
+    var models = false
+
+    @Flag(help: "Also measure input tokens with elision and compaction against a linear history (30 and 150 steps).")
+    var context = false
+
     func run() async throws {
         try await reportingErrors {
+            if let map { return try await measureMap(map) }
             let work = NSTemporaryDirectory() + "patchloop-bench-\(UUID().uuidString.prefix(8))"
             defer { try? FileManager.default.removeItem(atPath: work) }
             print("loop: scripted model, every step read_file of a small file, trajectory written per step")
@@ -29,7 +55,36 @@ struct BenchCommand: AsyncParsableCommand {
             for (count, create, remove) in try await Benchmarks.sandboxCreation(fileCounts: files, repetitions: repetitions, workDirectory: work) {
                 print(String(format: "  %5d files: create median %.1f ms (p90 %.1f), remove median %.1f ms", count, create.median, create.p90, remove.median))
             }
+            if models {
+                print("models: adapters against a fake provider on 127.0.0.1")
+                print(try await ModelBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+                print("http: HTTPClient against a fake server on 127.0.0.1")
+                print(try await HTTPBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            }
+            if context {
+                print("context: Anthropic stand-in on 127.0.0.1")
+                print(try await ContextBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            }
             return 0
         }
+    }
+
+    func measureMap(_ root: String) async throws -> Int32 {
+        guard FileManager.default.fileExists(atPath: root) else { throw CLIError("--map \(root): no such folder") }
+        guard mapTokens > 0 else { throw CLIError("--map-tokens must be positive") }
+        var issue = ""
+        if let mapIssue {
+            guard let text = try? String(contentsOfFile: mapIssue, encoding: .utf8) else { throw CLIError("--map-issue \(mapIssue) cannot be read") }
+            issue = text
+        }
+        let measured = try await Benchmarks.repositoryMap(
+            root: root, issue: issue, tokenBudget: mapTokens, useCtags: !noCtags, repetitions: repetitions)
+        if showMap { print(measured.text) }
+        print(
+            String(
+                format: "repository map of %@: %d files, %d shown, %d tokens (budget %d), %@; build median %.0f ms, p90 %.0f ms over %d",
+                root, measured.files, measured.shownFiles, measured.tokens, mapTokens, measured.usedCtags ? "universal-ctags" : "plain scanner",
+                measured.seconds.median, measured.seconds.p90, measured.seconds.count))
+        return 0
     }
 }

@@ -28,6 +28,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "A JSON file of prices to add or override: {\"MODEL\": {\"input\": 3, \"output\": 15, \"cached_input\": 0.3}} ($ per million tokens).")
     var prices: String?
 
+    @Option(help: "Most tokens in one model answer (default: the provider's; 384 for the local model).")
+    var maxOutputTokens: Int?
+
     func configuration() throws -> ModelConfiguration {
         let spec = try model.map(ModelSpec.init) ?? ModelConfiguration.defaultSpec()
         var mode: ToolMode?
@@ -37,7 +40,9 @@ struct ModelOptions: ParsableArguments {
         }
         guard maxRetries >= 0 else { throw CLIError("--max-retries cannot be negative") }
         guard idleTimeout > 0 else { throw CLIError("--idle-timeout must be positive") }
+        if let maxOutputTokens, maxOutputTokens <= 0 { throw CLIError("--max-output-tokens must be positive") }
         return ModelConfiguration(
-            spec: spec, baseURL: baseURL, stream: !noStream, toolMode: mode, maxRetries: maxRetries, idleTimeout: idleTimeout, pricesFile: prices)
+            spec: spec, baseURL: baseURL, stream: !noStream, toolMode: mode, maxRetries: maxRetries, idleTimeout: idleTimeout, pricesFile: prices,
+            maxOutputTokens: maxOutputTokens)
     }
 }

@@ -14,11 +14,14 @@ struct Patchloop: AsyncParsableCommand {
             Each attempt runs in its own git worktree under Sandboxes/, with the task's tests in bubblewrap. \
             Trajectories, results and patches go to runs/<run-id>/.
 
-            Exit codes: 0 resolved / success, 1 ran but not resolved (or a task invalid), 2 usage or input error, \
-            3 infrastructure or model error.
+            Exit codes: 0 resolved / success (solve: a patch with the tests passing), 1 ran but not resolved (or a task \
+            invalid; solve: no passing patch within the budget), 2 usage or input error, 3 infrastructure or model error.
             """,
         version: PatchloopVersion.current,
-        subcommands: [RunCommand.self, EvalCommand.self, ScoreCommand.self, MergeCommand.self, TasksCommand.self, ShowCommand.self, BenchCommand.self]
+        subcommands: [
+            RunCommand.self, SolveCommand.self, EvalCommand.self, ScoreCommand.self, MergeCommand.self, TasksCommand.self, ShowCommand.self,
+            ExportCommand.self, BenchCommand.self,
+        ]
     )
 }
 

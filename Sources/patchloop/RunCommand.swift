@@ -47,8 +47,10 @@ struct RunCommand: AsyncParsableCommand {
     var task: String
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup(title: "Context") var context: ContextOptions
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var sandbox: SandboxOptions
+    @OptionGroup var repositoryContext: RepositoryContextOptions
 
     @Option(help: "The run directory (default runs/<run-id>).")
     var output: String?
@@ -67,9 +69,12 @@ struct RunCommand: AsyncParsableCommand {
             }
             let chatModel = try ModelFactory.model(try model.configuration(), for: task)
             let isolation = try await sandbox.isolation()
-            let configuration = RunConfiguration(
-                outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: try budget.settings(),
+            var agentSettings = try budget.settings()
+            agentSettings.context = try context.settings(forModel: chatModel.identifier)
+            var configuration = RunConfiguration(
+                outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: agentSettings,
                 keepSandbox: keepSandbox)
+            configuration.repositoryContext = try repositoryContext.settings()
             if budget.maxCost != nil && chatModel.pricing == nil {
                 printError("warning: \(chatModel.identifier) has no known price, so --max-cost cannot be enforced")
             }

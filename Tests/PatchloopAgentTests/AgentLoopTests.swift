@@ -90,7 +90,8 @@ struct AgentLoopTests {
         let turns = (0..<50).map { ScriptedModel.Turn.call("read_file", ["path": .string(["a.txt", "b.txt"][$0 % 2])]) }
         let (outcome, _) = try await harness.run(ScriptedModel(turns: turns, delay: 0.1), budget: Budget(maxSteps: nil, maxSeconds: 0.35))
         #expect(outcome.exitStatus == .budgetExhausted(.time))
-        #expect(outcome.steps >= 3 && outcome.steps <= 5)
+        #expect(outcome.steps >= 1 && outcome.steps < 50)
+        #expect(outcome.duration >= 0.35)
     }
 
     @Test("the token budget ends the run with budget_exhausted:tokens")
@@ -98,10 +99,13 @@ struct AgentLoopTests {
         let harness = try await LoopHarness()
         defer { harness.remove() }
         let turns = (0..<10).map { ScriptedModel.Turn.call("read_file", ["path": .string(["a.txt", "b.txt"][$0 % 2])]) }
-        let (outcome, _) = try await harness.run(ScriptedModel(turns: turns), budget: Budget(maxSteps: nil, maxSeconds: nil, maxTokens: 700))
+        let (outcome, trajectory) = try await harness.run(ScriptedModel(turns: turns), budget: Budget(maxSteps: nil, maxSeconds: nil, maxTokens: 1200))
         #expect(outcome.exitStatus == .budgetExhausted(.tokens))
-        #expect(outcome.usage.totalTokens >= 700)
         #expect(outcome.steps >= 1 && outcome.steps < 10)
+        // The next request's input is estimated before it is sent, so the run stops short of the budget.
+        let last = try #require(trajectory.steps.last)
+        #expect(outcome.usage.inputTokens + (last["context"]?["estimated_input_tokens"]?.intValue ?? 0) > 1200 - outcome.usage.outputTokens)
+        #expect(outcome.usage.totalTokens <= 1200)
     }
 
     @Test("the dollar budget ends the run with budget_exhausted:cost")

@@ -134,7 +134,7 @@ struct MoreLogParserTests {
 
     @Test("every parser is registered under its name")
     func registry() {
-        for name in ["pytest", "pytest_v2", "pytest_options", "matplotlib", "seaborn", "django", "sympy", "junit_xml", "swift", "go_test", "cargo", "tap"] {
+        for name in ["pytest", "pytest_v2", "pytest_options", "matplotlib", "seaborn", "django", "sympy", "junit_xml", "swift", "gotest", "cargo", "tap"] {
             #expect(TestLogParsers.named(name)?.name == name)
         }
     }

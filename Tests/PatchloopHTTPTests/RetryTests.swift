@@ -189,7 +189,7 @@ struct RetryTests {
         let result = await task.result
 
         #expect(failureKind(result) == .cancelled)
-        #expect(secondsSince(cancelledAt) < 0.3)
+        #expect(secondsSince(cancelledAt) < 3)
         #expect(server.requests.count == 1)
     }
 }

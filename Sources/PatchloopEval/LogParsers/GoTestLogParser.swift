@@ -5,7 +5,7 @@ import Foundation
 /// its tests are missing (and fail).
 public struct GoTestLogParser: TestLogParser {
     public init() {}
-    public let name = "go_test"
+    public let name = "gotest"
 
     public func parse(_ log: String) -> [String: TestStatus] {
         var statuses: [String: TestStatus] = [:]
