@@ -82,7 +82,13 @@ public enum FunctionTaskImporter {
     /// Reads `HumanEval.jsonl` (or `.jsonl.gz`) and makes one task per problem.
     public static func humanEval(from path: String, python: String = "python3") async throws -> [ImportedTask] {
         let rows = try await readJSONLines(path)
-        return try rows.map { (where_, row) in try humanEvalTask(row, where_: "\(path) \(where_)", python: python) }
+        var tasks: [ImportedTask] = []
+        for (index, (where_, row)) in rows.enumerated() {
+            // A long import yields now and then instead of holding a cooperative thread.
+            if index % 32 == 31 { await Task.yield() }
+            tasks.append(try humanEvalTask(row, where_: "\(path) \(where_)", python: python))
+        }
+        return tasks
     }
 
     static func humanEvalTask(_ row: JSONValue, where_: String, python: String = "python3") throws -> ImportedTask {
@@ -127,7 +133,12 @@ public enum FunctionTaskImporter {
         } else {
             rows = try await readJSONLines(path)
         }
-        return try rows.map { (where_, row) in try mbppTask(row, where_: "\(path) \(where_)", python: python) }
+        var tasks: [ImportedTask] = []
+        for (index, (where_, row)) in rows.enumerated() {
+            if index % 32 == 31 { await Task.yield() }
+            tasks.append(try mbppTask(row, where_: "\(path) \(where_)", python: python))
+        }
+        return tasks
     }
 
     static func mbppTask(_ row: JSONValue, where_: String, python: String = "python3") throws -> ImportedTask {
@@ -194,6 +205,7 @@ public enum FunctionTaskImporter {
         }
         var rows: [(String, JSONValue)] = []
         for (number, line) in LogText.lines(text).enumerated() where !LogText.strip(line).isEmpty {
+            if number % 64 == 63 { await Task.yield() }
             do {
                 rows.append(("line \(number + 1)", try JSONValue.parse(String(line))))
             } catch {
