@@ -62,6 +62,18 @@ public struct ContextSettings: Sendable, Hashable {
         return windows.first { name.contains($0.0) }?.1
     }
 
+    /// Reads `json` back; missing fields keep `fallback`'s values.
+    public init(json: JSONValue?, fallback: ContextSettings) {
+        self = fallback
+        guard let json, json.objectValue != nil else { return }
+        if let value = json["window"] { window = value.intValue }
+        if let value = json["compaction_threshold"]?.doubleValue { compactionThreshold = value }
+        if let value = json["keep_observations"] { keepObservations = value.intValue }
+        if let value = json["elision_batch"]?.intValue { elisionBatch = max(1, value) }
+        if let value = json["summarizer"]?.stringValue.flatMap(Summarizer.init(rawValue:)) { summarizer = value }
+        if let value = json["keep_recent_steps"]?.intValue { keepRecentSteps = max(1, value) }
+    }
+
     public var json: JSONValue {
         [
             "window": window.map { .number(Double($0)) } ?? .null, "compaction_threshold": .number(compactionThreshold),

@@ -30,6 +30,27 @@ public struct ScoreReport: Sendable {
     /// A harness failure (the test patch did not apply, git failed…), when there was one.
     public var infrastructureFailure: String?
 
+    public init(
+        instanceID: String, patchIsNone: Bool, patchExists: Bool, patchSuccessfullyApplied: Bool, resolved: Bool, resolution: Resolution,
+        failToPass: (success: [String], failure: [String]), passToPass: (success: [String], failure: [String]), testsTimedOut: Bool,
+        testExitCode: Int32?, testDuration: Double, testLog: String, applyLog: String, infrastructureFailure: String?
+    ) {
+        self.instanceID = instanceID
+        self.patchIsNone = patchIsNone
+        self.patchExists = patchExists
+        self.patchSuccessfullyApplied = patchSuccessfullyApplied
+        self.resolved = resolved
+        self.resolution = resolution
+        self.failToPass = failToPass
+        self.passToPass = passToPass
+        self.testsTimedOut = testsTimedOut
+        self.testExitCode = testExitCode
+        self.testDuration = testDuration
+        self.testLog = testLog
+        self.applyLog = applyLog
+        self.infrastructureFailure = infrastructureFailure
+    }
+
     /// SWE-bench's report entry: `{"<id>": {patch_is_None, patch_exists, …, tests_status}}` (the inner object).
     public var swebenchJSON: JSONValue {
         func pair(_ value: (success: [String], failure: [String])) -> JSONValue {
@@ -153,8 +174,15 @@ public struct Scorer: Sendable {
     /// Puts the files `testPatch` touches back to their base state (removing those the
     /// base does not have), as SWE-bench's eval script does before applying it.
     private func resetTestFiles(_ testPatch: String, in sandbox: Sandbox) async throws {
-        let paths = UnifiedDiff.parse(testPatch).touchedPaths
+        let diff = UnifiedDiff.parse(testPatch)
+        let paths = diff.touchedPaths
         guard !paths.isEmpty else { return }
+        // A test patch that only adds files (the usual case for imported benchmarks) needs
+        // no git: those files cannot be in the base, so whatever the candidate put there goes.
+        if diff.files.allSatisfy({ $0.oldPath == nil }) {
+            for path in paths { try? FileManager.default.removeItem(atPath: sandbox.path + "/" + path) }
+            return
+        }
         let git = Git()
         let listed = try await git.run(["ls-tree", "-r", "--name-only", "-z", sandbox.base.commit, "--"] + paths, in: sandbox.path)
         let inBase = Set(listed.split(separator: "\0").map(String.init))

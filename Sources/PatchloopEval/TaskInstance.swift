@@ -123,9 +123,10 @@ public enum TaskStore {
         func list(_ key: String) throws -> [String] {
             try testList(document[key], key: key, where_: where_)
         }
-        func readPatch(_ name: String) throws -> String {
+        // The patch files, or else the dataset's own fields (`patch`, `test_patch`) in task.json.
+        func readPatch(_ name: String, field: String) throws -> String {
             let path = directory + "/" + name
-            guard FileManager.default.fileExists(atPath: path) else { return "" }
+            guard FileManager.default.fileExists(atPath: path) else { return document[field]?.stringValue ?? "" }
             do {
                 return try String(contentsOfFile: path, encoding: .utf8)
             } catch {
@@ -179,8 +180,8 @@ public enum TaskStore {
             language: try string("language", required: false),
             setup: setup,
             testTimeout: timeout,
-            goldPatch: try readPatch("gold.patch"),
-            testPatch: try readPatch("test.patch"),
+            goldPatch: try readPatch("gold.patch", field: "patch"),
+            testPatch: try readPatch("test.patch", field: "test_patch"),
             source: source,
             directory: directory)
     }

@@ -78,3 +78,12 @@ public enum PackageLocation {
         return directory.appendingPathComponent("patchloop").path
     }
 }
+
+/// Runs slow synchronous work (parsing megabytes, writing hundreds of files) on a thread
+/// of its own, so that it does not hold one of the few threads of Swift's cooperative
+/// pool — other tests running at the same time measure how promptly they are resumed.
+public func onDedicatedThread<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result<Value, any Error> { try body() }) }.start()
+    }
+}

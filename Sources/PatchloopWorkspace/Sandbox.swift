@@ -144,9 +144,11 @@ public struct SandboxManager: Sendable {
         if FileManager.default.fileExists(atPath: path) {
             throw SandboxError("sandbox \(path) already exists: another attempt uses it (choose another run id)")
         }
+        // Run from the root: a concurrent `remove` may take the (empty) group folder away
+        // at any moment, and `git worktree add` makes the missing folders itself.
         try await git.run(
             ["--git-dir=\(base.gitDirectory)", "-c", "checkout.workers=0", "worktree", "add", "--detach", "--quiet", path, base.commit],
-            in: parent)
+            in: root)
         return Sandbox(path: path, base: base, git: git, excludesFile: excludesFile)
     }
 
@@ -160,9 +162,22 @@ public struct SandboxManager: Sendable {
         }
         // The group directory goes too once its last attempt is gone.
         let parent = (sandbox.path as NSString).deletingLastPathComponent
-        if let entries = try? FileManager.default.contentsOfDirectory(atPath: parent), entries.isEmpty {
-            try? FileManager.default.removeItem(atPath: parent)
-        }
+        // rmdir only removes an empty folder, so a sandbox another attempt is making there is safe.
+        _ = rmdir(parent)
+    }
+
+    /// Removes what a crashed process left at `Sandboxes/<group>/<name>` (a worktree it never
+    /// removed), so the attempt can be made again under the same name.
+    public func removeLeftover(group: String, name: String, base: BaseRepository) async {
+        let path = root + "/" + group + "/" + name
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        try? FileManager.default.removeItem(atPath: path)
+        _ = try? await git.runOutcome(["--git-dir=\(base.gitDirectory)", "worktree", "prune"], in: root)
+    }
+
+    /// Whether `Sandboxes/<group>/<name>` exists.
+    public func hasLeftover(group: String, name: String) -> Bool {
+        FileManager.default.fileExists(atPath: root + "/" + group + "/" + name)
     }
 
     private func prepareRoot() throws {

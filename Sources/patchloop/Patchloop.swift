@@ -18,7 +18,10 @@ struct Patchloop: AsyncParsableCommand {
             invalid; solve: no passing patch within the budget), 2 usage or input error, 3 infrastructure or model error.
             """,
         version: PatchloopVersion.current,
-        subcommands: [RunCommand.self, SolveCommand.self, TasksCommand.self, ShowCommand.self, ExportCommand.self, BenchCommand.self]
+        subcommands: [
+            RunCommand.self, SolveCommand.self, EvalCommand.self, ScoreCommand.self, MergeCommand.self, TasksCommand.self, ShowCommand.self,
+            ExportCommand.self, BenchCommand.self,
+        ]
     )
 }
 
@@ -65,6 +68,15 @@ func reportingErrors(_ body: () async throws -> Int32) async throws {
         printError("error: \(error.description)")
         code = error.exitCode
     } catch let error as TaskLoadError {
+        printError("error: \(error.description)")
+        code = 2
+    } catch let error as TaskImportError {
+        printError("error: \(error.description)")
+        code = 2
+    } catch let error as RunDirectoryError {
+        printError("error: \(error.description)")
+        code = 2
+    } catch let error as ShardError {
         printError("error: \(error.description)")
         code = 2
     } catch let error as ModelSpecError {

@@ -8,8 +8,8 @@ import PatchloopWorkspace
 struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
-        abstract: "List and validate task sets.",
-        subcommands: [ListTasks.self, ValidateTasks.self])
+        abstract: "List, validate and import task sets.",
+        subcommands: [ListTasks.self, ValidateTasks.self, ImportTasks.self])
 }
 
 struct ListTasks: AsyncParsableCommand {

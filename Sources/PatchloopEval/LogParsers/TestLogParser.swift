@@ -22,9 +22,16 @@ public protocol TestLogParser: Sendable {
 }
 
 /// The parsers a task may name; new ones register here, nowhere else.
+///
+/// Where SWE-bench has a parser for a format, ours gives the same status for every test
+/// id (checked against real logs graded by SWE-bench 5.0.2): `pytest`
+/// (`parse_log_pytest`), `pytest_v2` (astropy, scikit-learn, sphinx), `pytest_options`
+/// (requests, pylint, pydicom), `matplotlib`, `seaborn`, `django`, `sympy`.
 public enum TestLogParsers {
     public static let all: [any TestLogParser] = [
-        PytestLogParser(), SwiftTestLogParser(), TAPLogParser(), CargoTestLogParser(), GoTestLogParser(),
+        PytestLogParser(), PytestV2LogParser(), PytestOptionsLogParser(), MatplotlibLogParser(), SeabornLogParser(),
+        DjangoLogParser(), SympyLogParser(), JUnitXMLLogParser(), SwiftTestLogParser(), GoTestLogParser(),
+        CargoTestLogParser(), TAPLogParser(),
     ]
 
     public static func named(_ name: String) -> (any TestLogParser)? {
@@ -32,33 +39,6 @@ public enum TestLogParsers {
     }
 
     public static var names: [String] { all.map(\.name) }
-}
-
-/// pytest with `-rA`, read as SWE-bench's `parse_log_pytest` reads it: every line that
-/// starts with a status word maps its second word (the node id) to that status.
-public struct PytestLogParser: TestLogParser {
-    public init() {}
-    public let name = "pytest"
-
-    public func parse(_ log: String) -> [String: TestStatus] {
-        var statuses: [String: TestStatus] = [:]
-        let words: [TestStatus] = [.passed, .failed, .skipped, .error, .xfail]
-        for rawLine in log.split(separator: "\n", omittingEmptySubsequences: false) {
-            var line = String(rawLine)
-            guard let status = words.first(where: { line.hasPrefix($0.rawValue) }) else { continue }
-            if status == .failed {
-                line = line.replacingOccurrences(of: " - ", with: " ")
-            }
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-            guard fields.count > 1 else { continue }
-            statuses[String(fields[1])] = status
-        }
-        return statuses
-    }
-
-    public func selecting(_ tests: [String], command: String) -> String? {
-        command + " " + tests.map(shellQuote).joined(separator: " ")
-    }
 }
 
 /// `swift test`: XCTest's `Test Case 'Suite.test' passed (…)` lines and Swift
@@ -69,8 +49,8 @@ public struct SwiftTestLogParser: TestLogParser {
 
     public func parse(_ log: String) -> [String: TestStatus] {
         var statuses: [String: TestStatus] = [:]
-        for rawLine in log.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+        for rawLine in LogText.lines(log) {
+            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.hasPrefix("Test Case '"), let close = line.range(of: "' ", options: .backwards) {
                 // XCTest: Test Case 'CalcTests.testAdd' passed (0.001 seconds).
                 let identifier = String(line[line.index(line.startIndex, offsetBy: 11)..<close.lowerBound])
@@ -114,8 +94,8 @@ public struct TAPLogParser: TestLogParser {
 
     public func parse(_ log: String) -> [String: TestStatus] {
         var statuses: [String: TestStatus] = [:]
-        for rawLine in log.split(separator: "\n", omittingEmptySubsequences: false) {
-            var line = rawLine.trimmingCharacters(in: .whitespaces)
+        for rawLine in LogText.lines(log) {
+            var line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             let failed = line.hasPrefix("not ok")
             guard failed || line.hasPrefix("ok") else { continue }
             line = String(line.dropFirst(failed ? 6 : 2)).trimmingCharacters(in: .whitespaces)

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Why an attempt did or did not resolve its task, in one word, with the line of
+/// evidence that shows it.
+///
+/// Categories: `resolved`, `empty_patch`, `patch_apply_error`, `test_failure`,
+/// `regression` (a PASS_TO_PASS test broke), `timeout` (the tests hit their time limit),
+/// `budget_exhausted:<kind>`, `stuck`, `format_error`, `model_error`, `infra_error`.
+public struct FailureCategory: Sendable, Hashable {
+    public var category: String
+    /// The line that shows it (a failing test, git's complaint, the budget…).
+    public var evidence: String
+
+    public init(_ category: String, evidence: String) {
+        self.category = category
+        self.evidence = evidence
+    }
+
+    /// Classifies one attempt. The only place categories are decided: extend it here.
+    ///
+    /// - Parameters:
+    ///   - exitStatus: how the agent's loop ended (`submitted`, `budget_exhausted:steps`, …);
+    ///     nil when the patch came from elsewhere (`patchloop score`).
+    ///   - detail: the loop's words on its ending.
+    ///   - patch: the candidate patch; nil when there was none at all.
+    ///   - score: the grading; nil when the attempt was not graded.
+    public static func classify(exitStatus: String?, detail: String, patch: String?, score: ScoreReport?) -> FailureCategory {
+        if let score, score.resolved {
+            return FailureCategory(
+                "resolved", evidence: "\(score.failToPass.success.count) FAIL_TO_PASS and \(score.passToPass.success.count) PASS_TO_PASS tests pass")
+        }
+        // How the loop ended explains an unfinished attempt better than its grade does.
+        if let exitStatus, exitStatus != "submitted", exitStatus != "tests_passed" {
+            let category = exitStatus == "cancelled" ? "infra_error" : exitStatus
+            return FailureCategory(category, evidence: firstLine(detail, orElse: exitStatus))
+        }
+        guard let score else {
+            if (patch ?? "").isEmpty { return FailureCategory("empty_patch", evidence: patch == nil ? "no prediction" : "the patch is empty") }
+            return FailureCategory("infra_error", evidence: firstLine(detail, orElse: "the attempt was not graded"))
+        }
+        if let failure = score.infrastructureFailure {
+            return FailureCategory("infra_error", evidence: firstLine(failure, orElse: "harness failure"))
+        }
+        if (patch ?? "").isEmpty {
+            return FailureCategory("empty_patch", evidence: patch == nil ? "no prediction" : "the patch is empty")
+        }
+        if !score.patchSuccessfullyApplied {
+            let complaint = LogText.lines(score.applyLog).map { LogText.strip($0) }
+                .last { $0.hasPrefix("error:") || $0.contains("FAILED") || $0.contains("malformed") } ?? "git apply, git apply --reject and patch --fuzz=5 all failed"
+            return FailureCategory("patch_apply_error", evidence: complaint)
+        }
+        if score.testsTimedOut {
+            return FailureCategory("timeout", evidence: String(format: "the test command was stopped after %.0f s", score.testDuration))
+        }
+        if !score.passToPass.failure.isEmpty {
+            return FailureCategory("regression", evidence: "PASS_TO_PASS failing: " + listed(score.passToPass.failure))
+        }
+        return FailureCategory("test_failure", evidence: "FAIL_TO_PASS failing: " + listed(score.failToPass.failure))
+    }
+
+    static func listed(_ tests: [String]) -> String {
+        let shown = tests.prefix(3).joined(separator: ", ")
+        return tests.count > 3 ? "\(shown) (+\(tests.count - 3) more)" : shown
+    }
+
+    static func firstLine(_ text: String, orElse fallback: String) -> String {
+        let line = LogText.lines(text).map { LogText.strip($0) }.first { !$0.isEmpty } ?? ""
+        let short = line.count > 300 ? String(line.prefix(299)) + "…" : line
+        return short.isEmpty ? fallback : short
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import PatchloopCore
+
+/// The files of an evaluation run (`runs/<run-id>/`), written so that a crash at any
+/// moment loses nothing finished and leaves nothing that could be counted twice:
+///
+/// - `results/<instance_id>[.<attempt>].json` is the record of a finished attempt, written
+///   whole to a temporary name and renamed, so it exists complete or not at all;
+/// - `predictions.jsonl` gets one line per finished attempt, appended with one `write`;
+///   on resume it is rewritten from the results, so a torn last line is redone;
+/// - `config.json` (at the start) and `summary.json` (at the end) are written by rename too.
+public struct RunDirectory: Sendable {
+    public var path: String
+
+    public init(_ path: String) {
+        self.path = URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    public var configPath: String { path + "/config.json" }
+    public var resultsDirectory: String { path + "/results" }
+    public var predictionsPath: String { path + "/predictions.jsonl" }
+    public var summaryPath: String { path + "/summary.json" }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: configPath) }
+
+    /// Writes `text` to `destination` by way of a temporary file and a rename.
+    public static func writeAtomically(_ text: String, to destination: String) throws {
+        let directory = (destination as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let temporary = directory + "/.\((destination as NSString).lastPathComponent).\(UUID().uuidString.prefix(8)).tmp"
+        try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+        guard rename(temporary, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw RunDirectoryError("cannot write \(destination): \(reason)")
+        }
+    }
+
+    public func writeResult(_ record: AttemptRecord, attempts: Int) throws {
+        let name = AttemptRecord.fileName(instanceID: record.instanceID, attempt: record.attempt, attempts: attempts)
+        try RunDirectory.writeAtomically(record.json.prettyEncoded() + "\n", to: resultsDirectory + "/" + name)
+    }
+
+    /// Appends the attempt's prediction as one line (one `write`, so never interleaved).
+    public func appendPrediction(_ record: AttemptRecord) throws {
+        var line = Array((record.prediction.json.encoded() + "\n").utf8)
+        let descriptor = open(predictionsPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw RunDirectoryError("cannot open \(predictionsPath): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var offset = 0
+        while offset < line.count {
+            let written = line.withUnsafeMutableBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw RunDirectoryError("cannot append to \(predictionsPath): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+        line.removeAll()
+    }
+
+    /// Rewrites `predictions.jsonl` to hold exactly one line per record, in finishing order.
+    public func rewritePredictions(_ records: [AttemptRecord]) throws {
+        let lines = RunDirectory.finishingOrder(records).map { $0.prediction.json.encoded() + "\n" }
+        try RunDirectory.writeAtomically(lines.joined(), to: predictionsPath)
+    }
+
+    /// Every complete results file, and the names of those that were not (removed so their
+    /// attempts run again): a crash's leftover temporary files, or files that do not parse.
+    public func loadRecords() throws -> (records: [AttemptRecord], discarded: [String]) {
+        let fileManager = FileManager.default
+        guard fileManager.fileExists(atPath: resultsDirectory) else { return ([], []) }
+        var records: [AttemptRecord] = []
+        var discarded: [String] = []
+        for name in try fileManager.contentsOfDirectory(atPath: resultsDirectory).sorted() {
+            let file = resultsDirectory + "/" + name
+            if name.hasPrefix(".") {
+                try? fileManager.removeItem(atPath: file)
+                continue
+            }
+            guard name.hasSuffix(".json") else { continue }
+            if let data = fileManager.contents(atPath: file), let document = try? JSONValue.parse(data), let record = AttemptRecord(json: document) {
+                records.append(record)
+            } else {
+                discarded.append(name)
+                try? fileManager.removeItem(atPath: file)
+            }
+        }
+        return (records, discarded)
+    }
+
+    static func finishingOrder(_ records: [AttemptRecord]) -> [AttemptRecord] {
+        records.sorted { ($0.finishedAt, $0.instanceID, $0.attempt) < ($1.finishedAt, $1.instanceID, $1.attempt) }
+    }
+}
+
+/// A run directory that cannot be used; says which and why.
+public struct RunDirectoryError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
