@@ -42,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "PatchloopExport",
-            dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopAgent", "PatchloopWorkspace"],
+            dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopAgent", "PatchloopEval", "PatchloopWorkspace"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -278,9 +278,17 @@ public struct Exporter: Sendable {
         return pairs
     }
 
+    /// The same turn, whatever ids the provider gave its tool calls in each attempt.
+    static func sameTurn(_ lhs: ChatMessage, _ rhs: ChatMessage) -> Bool {
+        lhs.role == rhs.role && lhs.content == rhs.content && lhs.name == rhs.name
+            && lhs.toolCalls.map { [$0.name, $0.arguments] } == rhs.toolCalls.map { [$0.name, $0.arguments] }
+    }
+
     func preferencePair(chosen: RecordedAttempt, rejected: RecordedAttempt) -> (JSONValue, JSONValue)? {
         var shared = 0
-        while shared < chosen.messages.count, shared < rejected.messages.count, chosen.messages[shared] == rejected.messages[shared] {
+        while shared < chosen.messages.count, shared < rejected.messages.count,
+            Exporter.sameTurn(chosen.messages[shared], rejected.messages[shared])
+        {
             shared += 1
         }
         guard shared < chosen.messages.count, shared < rejected.messages.count,

@@ -3,9 +3,12 @@ import Foundation
 /// Why an attempt did or did not resolve its task, in one word, with the line of
 /// evidence that shows it.
 ///
-/// Categories: `resolved`, `empty_patch`, `patch_apply_error`, `test_failure`,
-/// `regression` (a PASS_TO_PASS test broke), `timeout` (the tests hit their time limit),
-/// `budget_exhausted:<kind>`, `stuck`, `format_error`, `model_error`, `infra_error`.
+/// Categories: `resolved`, `empty_patch`, `patch_apply_error`, `syntax_error` (the patched
+/// code does not parse or compile: Python, Swift, C and C++ are recognised),
+/// `test_failure` (it runs, with a wrong result), `regression` (a PASS_TO_PASS test broke),
+/// `timeout` (the tests hit their time limit: a performance problem),
+/// `budget_exhausted:<kind>`, `stuck`, `format_errors`, `context_exhausted`, `model_error`,
+/// `infra_error`.
 public struct FailureCategory: Sendable, Hashable {
     public var category: String
     /// The line that shows it (a failing test, git's complaint, the budget…).
@@ -31,7 +34,7 @@ public struct FailureCategory: Sendable, Hashable {
         }
         // How the loop ended explains an unfinished attempt better than its grade does.
         if let exitStatus, exitStatus != "submitted", exitStatus != "tests_passed" {
-            let category = exitStatus == "cancelled" ? "infra_error" : exitStatus
+            let category = exitStatus == "cancelled" ? "infra_error" : exitStatus == "format_error" ? "format_errors" : exitStatus
             return FailureCategory(category, evidence: firstLine(detail, orElse: exitStatus))
         }
         guard let score else {
@@ -52,10 +55,30 @@ public struct FailureCategory: Sendable, Hashable {
         if score.testsTimedOut {
             return FailureCategory("timeout", evidence: String(format: "the test command was stopped after %.0f s", score.testDuration))
         }
+        if let line = compileError(in: score.testLog) {
+            return FailureCategory("syntax_error", evidence: line)
+        }
         if !score.passToPass.failure.isEmpty {
             return FailureCategory("regression", evidence: "PASS_TO_PASS failing: " + listed(score.passToPass.failure))
         }
         return FailureCategory("test_failure", evidence: "FAIL_TO_PASS failing: " + listed(score.failToPass.failure))
+    }
+
+    /// The first line of a test log that shows code which does not parse or compile.
+    static func compileError(in log: String) -> String? {
+        for rawLine in LogText.lines(log) {
+            let line = LogText.strip(rawLine).trimmingCharacters(in: .whitespaces)
+            // Python: pytest's collection errors and tracebacks.
+            if line.contains("SyntaxError:") || line.contains("IndentationError:") || line.contains("TabError:") {
+                return line.count > 300 ? String(line.prefix(299)) + "…" : line
+            }
+            // Swift, C and C++ compilers: `file.ext:LINE:COLUMN: error: …` (XCTest's
+            // assertion failures have no column, so they do not match).
+            if line.firstMatch(of: #/\.(swift|c|h|cc|cpp|cxx|hpp|m):\d+:\d+: (fatal )?error: /#) != nil {
+                return line.count > 300 ? String(line.prefix(299)) + "…" : line
+            }
+        }
+        return nil
     }
 
     static func listed(_ tests: [String]) -> String {

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import PatchloopCore
+import PatchloopEval
+import PatchloopExport
+
+struct FlywheelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flywheel",
+        abstract: "Rejection sampling in one command: K attempts per task, scored; verified SFT data, preference pairs, failure stats and a dataset card.",
+        discussion: """
+            Writes OUT/run/ (the evaluation), OUT/sft.openai.jsonl, OUT/sft.trl.jsonl, OUT/dpo.openai.jsonl, OUT/dpo.trl.jsonl, \
+            OUT/stats.json, OUT/stats.txt and OUT/README.md. Run it again on the same --output to resume.
+            """)
+
+    @Argument(help: "Task folders (default: Tasks).")
+    var tasks: [String] = []
+
+    @Option(help: "Attempts per task.")
+    var attempts: Int = 4
+
+    @Option(help: "Attempts run at once.")
+    var workers: Int = 2
+
+    @Option(help: "Sampling temperature (attempts must differ to be worth comparing).")
+    var temperature: Double = 0.7
+
+    @Option(help: "The output directory (default runs/flywheel-<time>).")
+    var output: String?
+
+    @Option(help: "A file of task ids to keep out of the exported data (one per line, or a JSON list).")
+    var excludeTasks: String?
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup(title: "Context") var context: ContextOptions
+    @OptionGroup var budget: BudgetOptions
+    @OptionGroup var sandbox: SandboxOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            guard attempts > 0 else { throw CLIError("--attempts must be at least 1") }
+            guard workers > 0 else { throw CLIError("--workers must be at least 1") }
+            let sources = tasks.isEmpty ? ["Tasks"] : tasks
+            let taskSet = try RunCommandSupport.loadTasks(sources)
+            let modelConfiguration = try model.configuration()
+            var agentSettings = try budget.settings()
+            agentSettings.context = try context.settings(forModel: modelConfiguration.spec.description)
+            agentSettings.temperature = temperature
+            var excluded: Set<String> = []
+            if let excludeTasks {
+                guard let text = try? String(contentsOfFile: excludeTasks, encoding: .utf8) else { throw CLIError("cannot read --exclude-tasks \(excludeTasks)") }
+                excluded = Set((try? JSONValue.parse(text))?.arrayValue?.compactMap(\.stringValue)
+                    ?? text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            }
+            let outputDirectory = output ?? "runs/flywheel-" + RunConfiguration.newRunID()
+            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            let flywheel = Flywheel(
+                tasks: taskSet, taskSources: sources, model: modelConfiguration, agent: agentSettings, attempts: attempts, workers: workers,
+                outputDirectory: outputDirectory, sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), excludedTasks: excluded)
+            printError("patchloop flywheel · \(taskSet.count) tasks × \(attempts) attempts · \(modelConfiguration.spec) · → \(outputDirectory)")
+            let display = ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1, attempts: attempts)
+            let outcome = try await flywheel.run { display.show($0) }
+            display.finish()
+            print(outcome.statistics.table, terminator: "")
+            printError("\(outcome.sftRows) verified SFT conversations, \(outcome.preferencePairs) preference pairs → \(outputDirectory) (card: \(outcome.cardPath))")
+            return 0
+        }
+    }
+}
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "The failure taxonomy of eval or score runs: counts, rates, tokens and cost per category.")
+
+    @Argument(help: "Run directories (of `eval`, `score` or `flywheel`'s run/).")
+    var runs: [String]
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let statistics = try FailureStatistics(runDirectories: runs)
+            print(json ? statistics.json.prettyEncoded() : statistics.table, terminator: json ? "\n" : "")
+            return 0
+        }
+    }
+}
