@@ -32,3 +32,18 @@ public enum ExportWriter {
         path.hasSuffix(".jsonl") ? String(path.dropLast(6)) + ".meta.jsonl" : path + ".meta.jsonl"
     }
 }
+
+/// A list of task ids to keep out of training data: one per line (`#` starts a comment),
+/// or a JSON list.
+public enum ExcludedTasks {
+    public static func load(_ path: String) throws -> Set<String> {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ExportError("cannot read the list of excluded tasks \(path)")
+        }
+        if let list = try? JSONValue.parse(text), let items = list.arrayValue {
+            return Set(items.compactMap(\.stringValue))
+        }
+        return Set(
+            text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") })
+    }
+}

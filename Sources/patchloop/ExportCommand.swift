@@ -49,7 +49,7 @@ struct ExportCommand: AsyncParsableCommand {
             guard let dpoFormat = ExportOptions.DPOFormat(rawValue: dpoFormat) else { throw CLIError("--dpo-format must be openai or trl") }
             if format == .sweAgent && out == nil { throw CLIError("--format swe-agent writes one .traj file per attempt: give --out DIRECTORY") }
             let options = ExportOptions(
-                format: format, resolvedOnly: resolvedOnly, maxTokens: maxTokens, excludedTasks: try loadExcluded(), trainOn: trainOn,
+                format: format, resolvedOnly: resolvedOnly, maxTokens: maxTokens, excludedTasks: try excludeTasks.map(ExcludedTasks.load) ?? [], trainOn: trainOn,
                 dpoFormat: dpoFormat, inlineMetadata: inlineMetadata)
             let started = Date()
             let result = try Exporter(options: options).export(paths: runs)
@@ -64,16 +64,5 @@ struct ExportCommand: AsyncParsableCommand {
             printError(line)
             return 0
         }
-    }
-
-    private func loadExcluded() throws -> Set<String> {
-        guard let excludeTasks else { return [] }
-        guard let text = try? String(contentsOfFile: excludeTasks, encoding: .utf8) else {
-            throw CLIError("cannot read --exclude-tasks \(excludeTasks)")
-        }
-        if let list = try? JSONValue.parse(text), let items = list.arrayValue {
-            return Set(items.compactMap(\.stringValue))
-        }
-        return Set(text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") })
     }
 }

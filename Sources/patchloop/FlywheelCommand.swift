@@ -46,12 +46,7 @@ struct FlywheelCommand: AsyncParsableCommand {
             var agentSettings = try budget.settings()
             agentSettings.context = try context.settings(forModel: modelConfiguration.spec.description)
             agentSettings.temperature = temperature
-            var excluded: Set<String> = []
-            if let excludeTasks {
-                guard let text = try? String(contentsOfFile: excludeTasks, encoding: .utf8) else { throw CLIError("cannot read --exclude-tasks \(excludeTasks)") }
-                excluded = Set((try? JSONValue.parse(text))?.arrayValue?.compactMap(\.stringValue)
-                    ?? text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-            }
+            let excluded = try excludeTasks.map(ExcludedTasks.load) ?? []
             let outputDirectory = output ?? "runs/flywheel-" + RunConfiguration.newRunID()
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
             let flywheel = Flywheel(

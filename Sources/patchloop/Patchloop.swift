@@ -3,6 +3,8 @@ import Foundation
 import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
+import PatchloopExport
+import PatchloopModels
 import PatchloopWorkspace
 
 @main
@@ -59,6 +61,15 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
+/// Errors in what the user gave (files, options, names): exit code 2, not 3.
+func isInputError(_ error: any Error) -> Bool {
+    switch error {
+    case is TaskLoadError, is TaskImportError, is RunDirectoryError, is ShardError, is ModelSpecError, is ExportError: return true
+    case let error as ModelError: return error.kind == .badRequest
+    default: return false
+    }
+}
+
 /// Runs a command body, turning errors into a one-line message and an exit code.
 func reportingErrors(_ body: () async throws -> Int32) async throws {
     let code: Int32
@@ -67,24 +78,9 @@ func reportingErrors(_ body: () async throws -> Int32) async throws {
     } catch let error as CLIError {
         printError("error: \(error.description)")
         code = error.exitCode
-    } catch let error as TaskLoadError {
-        printError("error: \(error.description)")
-        code = 2
-    } catch let error as TaskImportError {
-        printError("error: \(error.description)")
-        code = 2
-    } catch let error as RunDirectoryError {
-        printError("error: \(error.description)")
-        code = 2
-    } catch let error as ShardError {
-        printError("error: \(error.description)")
-        code = 2
-    } catch let error as ModelSpecError {
-        printError("error: \(error.description)")
-        code = 2
     } catch {
         printError("error: \(error)")
-        code = 3
+        code = isInputError(error) ? 2 : 3
     }
     if code != 0 { throw ExitCode(code) }
 }
