@@ -211,9 +211,8 @@ struct OpenAIStreamAssembler {
     }
 
     func finish() throws -> ChatResponse {
-        let toolCalls = calls.keys.sorted().map { index -> ToolCall in
-            let call = calls[index]!
-            return ToolCall(id: call.id.isEmpty ? "call_\(index)" : call.id, name: call.name, arguments: call.arguments)
+        let toolCalls = calls.sorted { $0.key < $1.key }.map { index, call in
+            ToolCall(id: call.id.isEmpty ? "call_\(index)" : call.id, name: call.name, arguments: call.arguments)
         }
         return ChatResponse(message: .assistant(content, toolCalls: toolCalls), usage: usage, finishReason: finishReason, latency: 0)
     }
