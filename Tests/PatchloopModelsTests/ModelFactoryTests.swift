@@ -5,6 +5,7 @@ import PatchloopEval
 import PatchloopHTTP
 import PatchloopModels
 import PatchloopTesting
+import PatchloopWorkspace
 import Testing
 
 @Suite("Models")
@@ -138,8 +139,12 @@ struct ModelFactoryTests {
 
 @Suite("Local model", .serialized)
 struct LocalModelTests {
-    @Test("the real local model drives the loop to its budget or a submission, with real token counts")
+    @Test("the real local model, started on demand, drives the loop to its budget or a submission, with real token counts")
     func realLocalModel() async throws {
+        // Stopped first, so that patchloop starts it: the server must outlive the start
+        // command, whose process group patchloop kills once it returns.
+        let script = try #require(LocalModel.script(), "scripts/local-model not found")
+        _ = try await ProcessRunner().run(ProcessSpec(executable: script, arguments: ["stop"], timeout: 60))
         let baseURL = try LocalModel.ensureRunning()
         let loop = try await LoopHarnessDirectory()
         defer { loop.remove() }
