@@ -15,6 +15,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Finish the run in this directory after a crash or an interruption (its config.json says what to run).")
     var resume: String?
 
+    @Flag(help: "With --resume: also redo attempts that ended in infra_error or model_error.")
+    var retryErrors = false
+
     @Option(help: "The run directory (default runs/<run-id>).")
     var output: String?
 
@@ -23,6 +26,9 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         guard workers > 0 else { throw CLIError("--workers must be at least 1") }
+        if retryErrors && resume == nil {
+            throw CLIError("--retry-errors goes with --resume RUN_DIR")
+        }
         if resume != nil && (shard != nil || output != nil || runID != nil) {
             throw CLIError("--resume takes the run's own settings: drop --shard, --output and --run-id")
         }
@@ -90,7 +96,8 @@ struct EvalCommand: AsyncParsableCommand {
             if maxTotalCost != nil || maxTotalTokens != nil || run.resume == nil {
                 settings.totalBudget = TotalBudget(maxCost: maxTotalCost ?? settings.totalBudget.maxCost, maxTokens: maxTotalTokens ?? settings.totalBudget.maxTokens)
             }
-            return try await RunCommandSupport.execute(settings, tasks: taskSet, workers: run.workers, resume: run.resume != nil)
+            return try await RunCommandSupport.execute(
+                settings, tasks: taskSet, workers: run.workers, resume: run.resume != nil, retryErrors: run.retryErrors)
         }
     }
 }
@@ -135,7 +142,8 @@ struct ScoreCommand: AsyncParsableCommand {
                     shard: try run.shard.map(Shard.init), mode: .predictions(path: source), sandboxRoot: sandbox.sandboxRoot,
                     isolation: try await sandbox.isolation())
             }
-            return try await RunCommandSupport.execute(settings, tasks: taskSet, workers: run.workers, resume: run.resume != nil)
+            return try await RunCommandSupport.execute(
+                settings, tasks: taskSet, workers: run.workers, resume: run.resume != nil, retryErrors: run.retryErrors)
         }
     }
 }
@@ -182,11 +190,11 @@ enum RunCommandSupport {
         return tasks
     }
 
-    static func execute(_ settings: EvaluationSettings, tasks: [TaskInstance], workers: Int, resume: Bool) async throws -> Int32 {
+    static func execute(_ settings: EvaluationSettings, tasks: [TaskInstance], workers: Int, resume: Bool, retryErrors: Bool = false) async throws -> Int32 {
         let display = ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1, attempts: settings.attempts)
         let slice = settings.shard.map { " · shard \($0)" } ?? ""
         printError("patchloop \(settings.kind) · \(settings.selectedInstanceIDs.count) tasks × \(settings.attempts) attempt\(settings.attempts == 1 ? "" : "s")\(slice) · \(workers) worker\(workers == 1 ? "" : "s") · run \(settings.runID) → \(settings.outputDirectory)")
-        let runner = EvaluationRunner(settings: settings, tasks: tasks, workers: workers, resume: resume) { display.show($0) }
+        let runner = EvaluationRunner(settings: settings, tasks: tasks, workers: workers, resume: resume, retryErrors: retryErrors) { display.show($0) }
         let outcome = try await runner.run()
         display.finish()
         print(describe(outcome.summary, directory: settings.outputDirectory))

@@ -69,12 +69,16 @@ public struct EvaluationRunner: Sendable {
     public var tasks: [TaskInstance]
     public var workers: Int
     public var resume: Bool
+    /// When resuming, also redo attempts that ended in `infra_error` or `model_error`
+    /// (the harness or the provider failed, not the model's attempt).
+    public var retryErrors: Bool
     public var onEvent: @Sendable (EvaluationEvent) -> Void
 
     public init(
-        settings: EvaluationSettings, tasks: [TaskInstance], workers: Int, resume: Bool = false,
+        settings: EvaluationSettings, tasks: [TaskInstance], workers: Int, resume: Bool = false, retryErrors: Bool = false,
         onEvent: @escaping @Sendable (EvaluationEvent) -> Void = { _ in }
     ) {
+        self.retryErrors = retryErrors
         self.settings = settings
         self.tasks = tasks
         self.workers = workers
@@ -96,7 +100,16 @@ public struct EvaluationRunner: Sendable {
         if !resume {
             try RunDirectory.writeAtomically(settings.json.prettyEncoded() + "\n", to: directory.configPath)
         }
-        let (previous, discarded) = try directory.loadRecords()
+        var (previous, discarded) = try directory.loadRecords()
+        if resume && retryErrors {
+            let failed = previous.filter { ["infra_error", "model_error"].contains($0.failure.category) }
+            for record in failed {
+                let name = AttemptRecord.fileName(instanceID: record.instanceID, attempt: record.attempt, attempts: settings.attempts)
+                try? FileManager.default.removeItem(atPath: directory.resultsDirectory + "/" + name)
+                discarded.append(name)
+            }
+            previous.removeAll { ["infra_error", "model_error"].contains($0.failure.category) }
+        }
         try directory.rewritePredictions(previous)
         if resume { onEvent(.resumed(finished: previous.count, discarded: discarded)) }
 
