@@ -93,11 +93,24 @@ public struct SolveResult: Sendable {
     public var branchCommit: String?
     public var repositoryContext: JSONValue
 
-    /// A non-empty patch with which every test passes.
-    public var passing: Bool { !patch.isEmpty && after?.allPassed == true }
+    /// A non-empty patch with which every test passes (or, when pre-existing failures are
+    /// allowed, with which no passing test breaks and at least one failing test is fixed).
+    public private(set) var passing = false
 
-    /// Sets `exitCode` and `outcome` from the patch, the tests after it and how the loop ended.
-    mutating func decideExit() {
+    /// Whether the patch fixes something and breaks nothing, by test id, against the baseline.
+    static func fixesWithoutBreaking(before: TestSummary?, after: TestSummary?) -> Bool {
+        guard let before, let after, !after.timedOut, after.exitCode != nil else { return false }
+        if after.allPassed { return true }
+        let failingBefore = Set(before.failed)
+        let failingAfter = Set(after.failed)
+        return failingAfter.isSubset(of: failingBefore) && !failingBefore.subtracting(failingAfter).isEmpty
+            && after.passed >= before.passed
+    }
+
+    /// Sets `passing`, `exitCode` and `outcome` from the patch, the tests after it and how the loop ended.
+    mutating func decideExit(allowingPreexistingFailures: Bool = false) {
+        passing = !patch.isEmpty
+            && (allowingPreexistingFailures ? SolveResult.fixesWithoutBreaking(before: before, after: after) : after?.allPassed == true)
         if passing {
             (exitCode, outcome) = (SolveExitCode.passingPatch, "passing_patch")
         } else if agentExitStatus == "model_error" || agentExitStatus == "infra_error" || agentExitStatus == "cancelled" {

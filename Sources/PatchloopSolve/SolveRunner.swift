@@ -32,6 +32,9 @@ public struct SolveRequest: Sendable {
     public var repositoryContext: RepositoryContextSettings
     public var keepSandbox: Bool
     public var runID: String
+    /// Tests that already failed before the agent started may still fail: the patch passes
+    /// when no test that passed before fails now and at least one that failed now passes.
+    public var allowPreexistingFailures = false
 
     public init(
         repository: String, issue: IssueDocument, testCommand: String? = nil, testParser: String? = nil, testTimeout: Double = 900,
@@ -183,7 +186,7 @@ public struct SolveRunner: Sendable {
             patchPath: patchPath, trajectoryPath: trajectoryPath, resultPath: "\(output)/result.json", repository: checkout.root,
             head: checkout.head, uncommitted: uncommitted, includedUncommitted: request.includeUncommitted && !uncommitted.isEmpty,
             applied: false, branch: nil, branchCommit: nil, repositoryContext: context.json)
-        result.decideExit()
+        result.decideExit(allowingPreexistingFailures: request.allowPreexistingFailures)
 
         if result.passing {
             if request.apply {

@@ -61,6 +61,9 @@ struct SolveCommand: AsyncParsableCommand {
     @Flag(help: "Leave the scratch worktree in Sandboxes/ for inspection.")
     var keepSandbox = false
 
+    @Flag(help: "Count a patch as passing when tests that failed before the agent started still fail, provided no passing test breaks and at least one failing test is fixed.")
+    var allowPreexistingFailures = false
+
     @OptionGroup var model: ModelOptions
     @OptionGroup(title: "Context") var context: ContextOptions
     @OptionGroup var budget: BudgetOptions
@@ -86,11 +89,12 @@ struct SolveCommand: AsyncParsableCommand {
         let modelConfiguration = try model.configuration()
         var agentSettings = try budget.settings()
         agentSettings.context = try context.settings(forModel: modelConfiguration.spec.description)
-        let request = SolveRequest(
+        var request = SolveRequest(
             repository: repo, issue: document, testCommand: testCmd, testParser: testParser, testTimeout: testTimeout,
             includeUncommitted: includeDirty, apply: apply, branch: branch, sandboxRoot: sandbox.sandboxRoot, outputDirectory: output,
             isolation: try await sandbox.isolation(), agent: agentSettings, repositoryContext: try repositoryContext.settings(),
             keepSandbox: keepSandbox)
+        request.allowPreexistingFailures = allowPreexistingFailures
         printError("patchloop solve · \(document.title) · run \(request.runID)")
         let runner = SolveRunner(
             request: request, onProgress: { printError($0) },
