@@ -34,11 +34,7 @@ public struct AnthropicModel: ChatModel {
     }
 
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        let body = requestBody(request)
-        var http = HTTPRequest(
-            url: endpoint.baseURL + "/v1/messages", body: Data(body.encoded().utf8), connectTimeout: endpoint.connectTimeout,
-            totalTimeout: endpoint.totalTimeout, idleTimeout: endpoint.idleTimeout)
-        http.setHeader("Content-Type", "application/json")
+        var http = endpoint.jsonRequest(path: "/v1/messages", body: requestBody(request))
         http.setHeader("anthropic-version", AnthropicModel.apiVersion)
         if let key = endpoint.apiKey, !key.isEmpty { http.setHeader("x-api-key", key) }
         return try await ProviderCall.perform(endpoint: endpoint, client: client, request: http) { body in

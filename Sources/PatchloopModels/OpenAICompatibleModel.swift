@@ -32,6 +32,17 @@ public struct ProviderEndpoint: Sendable {
     }
 }
 
+extension ProviderEndpoint {
+    /// A JSON POST to `path` under the base URL, with this endpoint's timeouts.
+    func jsonRequest(path: String, body: JSONValue) -> HTTPRequest {
+        var request = HTTPRequest(
+            url: baseURL + path, body: Data(body.encoded().utf8), connectTimeout: connectTimeout, totalTimeout: totalTimeout,
+            idleTimeout: idleTimeout)
+        request.setHeader("Content-Type", "application/json")
+        return request
+    }
+}
+
 /// OpenAI Chat Completions with tools — the hosted API (`openai:NAME`) and every server
 /// that speaks it (`openai-compatible:NAME` with `--base-url`: vLLM, llama.cpp, Ollama,
 /// OpenRouter). Streams by default, assembling tool-call deltas by `index`.
@@ -61,11 +72,7 @@ public struct OpenAICompatibleModel: ChatModel {
     }
 
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        let body = requestBody(request)
-        var http = HTTPRequest(
-            url: endpoint.baseURL + "/chat/completions", body: Data(body.encoded().utf8), connectTimeout: endpoint.connectTimeout,
-            totalTimeout: endpoint.totalTimeout, idleTimeout: endpoint.idleTimeout)
-        http.setHeader("Content-Type", "application/json")
+        var http = endpoint.jsonRequest(path: "/chat/completions", body: requestBody(request))
         if let key = endpoint.apiKey, !key.isEmpty { http.setHeader("Authorization", "Bearer \(key)") }
         return try await ProviderCall.perform(endpoint: endpoint, client: client, request: http) { body in
             try OpenAIWire.parseCompletion(try JSONValue.parse(body))

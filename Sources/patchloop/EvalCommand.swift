@@ -86,8 +86,7 @@ struct EvalCommand: AsyncParsableCommand {
                 taskSet = try RunCommandSupport.loadTasks(sources)
                 let runID = run.runID ?? RunConfiguration.newRunID()
                 let modelConfiguration = try model.configuration()
-                var agentSettings = try budget.settings()
-                agentSettings.context = try context.settings(forModel: modelConfiguration.spec.description)
+                let agentSettings = try budget.settings(context: context, model: modelConfiguration.spec.description)
                 settings = EvaluationSettings(
                     runID: runID, outputDirectory: run.output ?? "runs/\(runID)", taskSources: sources, instanceIDs: taskSet.map(\.instanceID),
                     attempts: attempts, shard: try run.shard.map(Shard.init), mode: .agent(modelConfiguration, agentSettings),

@@ -43,8 +43,7 @@ struct FlywheelCommand: AsyncParsableCommand {
             let sources = tasks.isEmpty ? ["Tasks"] : tasks
             let taskSet = try RunCommandSupport.loadTasks(sources)
             let modelConfiguration = try model.configuration()
-            var agentSettings = try budget.settings()
-            agentSettings.context = try context.settings(forModel: modelConfiguration.spec.description)
+            var agentSettings = try budget.settings(context: context, model: modelConfiguration.spec.description)
             agentSettings.temperature = temperature
             let excluded = try excludeTasks.map(ExcludedTasks.load) ?? []
             let outputDirectory = output ?? "runs/flywheel-" + RunConfiguration.newRunID()

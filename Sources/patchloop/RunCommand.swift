@@ -23,6 +23,13 @@ struct BudgetOptions: ParsableArguments {
     @Flag(help: "Keep going after run_tests passes; end only on submit or a budget.")
     var noStopOnPass = false
 
+    /// The agent's settings: these budgets, and the context options as they apply to `model`.
+    func settings(context: ContextOptions, model: String) throws -> AgentSettings {
+        var settings = try settings()
+        settings.context = try context.settings(forModel: model)
+        return settings
+    }
+
     func settings() throws -> AgentSettings {
         guard maxSteps > 0 else { throw CLIError("--max-steps must be at least 1") }
         guard maxSeconds > 0 else { throw CLIError("--max-seconds must be positive") }
@@ -69,8 +76,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let chatModel = try ModelFactory.model(try model.configuration(), for: task)
             let isolation = try await sandbox.isolation()
-            var agentSettings = try budget.settings()
-            agentSettings.context = try context.settings(forModel: chatModel.identifier)
+            let agentSettings = try budget.settings(context: context, model: chatModel.identifier)
             var configuration = RunConfiguration(
                 outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: agentSettings,
                 keepSandbox: keepSandbox)

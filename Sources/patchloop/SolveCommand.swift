@@ -87,8 +87,7 @@ struct SolveCommand: AsyncParsableCommand {
         }
         let document = try IssueDocument.parse(try readIssue(), source: issue == "-" ? "standard input" : issue)
         let modelConfiguration = try model.configuration()
-        var agentSettings = try budget.settings()
-        agentSettings.context = try context.settings(forModel: modelConfiguration.spec.description)
+        let agentSettings = try budget.settings(context: context, model: modelConfiguration.spec.description)
         var request = SolveRequest(
             repository: repo, issue: document, testCommand: testCmd, testParser: testParser, testTimeout: testTimeout,
             includeUncommitted: includeDirty, apply: apply, branch: branch, sandboxRoot: sandbox.sandboxRoot, outputDirectory: output,
