@@ -14,12 +14,16 @@ public struct AgentSettings: Sendable {
     public var temperature: Double?
     /// Elision and compaction: how the history is fitted into the model's window.
     public var context: ContextSettings
+    /// Calls past this many in one reply are answered "not run" (a reply with forty
+    /// `run_tests` calls must not outlast the time budget by forty test runs).
+    public var maxToolCallsPerReply: Int
 
     public init(
         budget: Budget = Budget(), observationLimit: ObservationLimit = .default, stopWhenTestsPass: Bool = true,
-        temperature: Double? = nil, context: ContextSettings = ContextSettings()
+        temperature: Double? = nil, context: ContextSettings = ContextSettings(), maxToolCallsPerReply: Int = 16
     ) {
         self.context = context
+        self.maxToolCallsPerReply = max(1, maxToolCallsPerReply)
         self.budget = budget
         self.observationLimit = observationLimit
         self.stopWhenTestsPass = stopWhenTestsPass
@@ -31,7 +35,7 @@ public struct AgentSettings: Sendable {
             "budget": budget.json, "observation_head_chars": .number(Double(observationLimit.headCharacters)),
             "observation_tail_chars": .number(Double(observationLimit.tailCharacters)),
             "stop_when_tests_pass": .bool(stopWhenTestsPass), "temperature": temperature.map { .number($0) } ?? .null,
-            "context": context.json,
+            "context": context.json, "max_tool_calls_per_reply": .number(Double(maxToolCallsPerReply)),
         ]
     }
 }
@@ -105,9 +109,22 @@ public struct Agent: Sendable {
         var ending: AgentStop?
         var formatErrors = 0
         var feedback: String?
-        for call in response.message.toolCalls {
+        for (index, call) in response.message.toolCalls.enumerated() {
             let started = Date()
-            var observation = await toolbox.run(name: call.name, argumentsJSON: call.arguments, context: context)
+            var observation: Observation
+            if index >= settings.maxToolCallsPerReply {
+                observation = .error(
+                    "not run: one reply may make at most \(settings.maxToolCallsPerReply) tool calls; send the rest in your next reply.",
+                    facts: ["not_run": true])
+            } else if case .budget(.time, _) = ending {
+                observation = .error("not run: the attempt's time budget is used up.", facts: ["not_run": true])
+            } else if let maxSeconds = settings.budget.maxSeconds, state.spent.seconds >= maxSeconds {
+                // Checked before every call, not only between steps: one reply may hold many slow calls.
+                observation = .error("not run: the attempt's time budget is used up.", facts: ["not_run": true])
+                ending = ending ?? .budget(.time, state.spent)
+            } else {
+                observation = await toolbox.run(name: call.name, argumentsJSON: call.arguments, context: context)
+            }
             if observation.facts["format_error"]?.boolValue == true { formatErrors += 1 }
             let repeats = state.repetitions.count(call: call, observation: observation.text)
             if repeats == 3 { observation.text += "\n\n" + Prompts.repeatedCall }

@@ -15,10 +15,10 @@ public final class TrajectoryRecorder: @unchecked Sendable {
     public let path: String
     private let descriptor: Int32
     private let lock = NSLock()
-    private let secrets: [String]
+    private let redactor: Redactor
 
     /// Creates (or truncates) the trajectory file, making its directory if needed.
-    public init(path: String, secrets: [String] = ProcessEnvironment.secretValues()) throws {
+    public init(path: String, redactor: Redactor = .shared) throws {
         self.path = path
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -26,7 +26,7 @@ public final class TrajectoryRecorder: @unchecked Sendable {
         guard descriptor >= 0 else {
             throw SandboxError("cannot write the trajectory \(path): \(String(cString: strerror(errno)))")
         }
-        self.secrets = secrets
+        self.redactor = redactor
     }
 
     deinit {
@@ -35,10 +35,7 @@ public final class TrajectoryRecorder: @unchecked Sendable {
 
     /// Appends one event (an object with a `type`) as one line.
     public func record(_ event: JSONValue) {
-        var line = event.encoded()
-        for secret in secrets where line.contains(secret) {
-            line = line.replacingOccurrences(of: secret, with: "[REDACTED]")
-        }
+        var line = redactor.redact(event.encoded())
         line += "\n"
         lock.lock()
         defer { lock.unlock() }

@@ -137,7 +137,8 @@ public struct AttemptRunner: Sendable {
         _ task: TaskInstance, model: any ChatModel, attempt: Int, base: BaseRepository, sandbox: Sandbox, trajectoryPath: String,
         patchPath: String
     ) async throws -> AttemptResult {
-        let suite = try TaskTestSuite(task: task, isolation: configuration.isolation)
+        let hidden = [configuration.outputDirectory, configuration.sandboxes.root]
+        let suite = try TaskTestSuite(task: task, isolation: configuration.isolation, hiding: hidden)
         for command in task.setup {
             let outcome = try await suite.execute(command, in: sandbox.path)
             if !outcome.succeeded {
@@ -147,7 +148,7 @@ public struct AttemptRunner: Sendable {
         }
         let recorder = try TrajectoryRecorder(path: trajectoryPath)
         var agent = Agent(
-            model: model, context: ToolContext(worktree: sandbox.path, testSuite: suite), sandbox: sandbox,
+            model: model, context: ToolContext(worktree: sandbox.path, testSuite: suite, git: sandbox.git), sandbox: sandbox,
             settings: configuration.agent, recorder: recorder)
         if let onStep {
             let instanceID = task.instanceID
@@ -167,10 +168,10 @@ public struct AttemptRunner: Sendable {
 
         var score: ScoreReport?
         if configuration.score {
-            score = try await Scorer(sandboxes: configuration.sandboxes, isolation: configuration.isolation)
+            score = try await Scorer(sandboxes: configuration.sandboxes, isolation: configuration.isolation, hiding: [configuration.outputDirectory])
                 .score(task, patch: outcome.patch, base: base, group: configuration.runID, name: "\(task.instanceID)-\(attempt)-score")
         }
-        try outcome.patch.write(toFile: patchPath, atomically: true, encoding: .utf8)
+        try RunDirectory.writeAtomically(outcome.patch, to: patchPath)
         let result = AttemptResult(
             instanceID: task.instanceID, attempt: attempt, model: model.identifier, exitStatus: outcome.exitStatus.description,
             detail: outcome.detail, score: score, steps: outcome.steps, usage: outcome.usage, cost: outcome.cost,

@@ -36,7 +36,7 @@ public enum Benchmarks {
             let recorder = try TrajectoryRecorder(path: workDirectory + "/trajectory-\(steps).jsonl")
             let times = StepClock()
             var agent = Agent(
-                model: model, context: ToolContext(worktree: sandbox.path, testSuite: nil), sandbox: sandbox,
+                model: model, context: ToolContext(worktree: sandbox.path, testSuite: nil, git: sandbox.git), sandbox: sandbox,
                 settings: AgentSettings(budget: Budget(maxSteps: steps + 1, maxSeconds: nil)), recorder: recorder)
             agent.onStep = { _ in times.tick() }
             times.tick()

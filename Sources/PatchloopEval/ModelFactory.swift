@@ -131,7 +131,9 @@ public enum ModelFactory {
         var prices = PriceTable()
         if let file = configuration.pricesFile { try prices.merge(file: file) }
         func endpoint(baseURL: String, key: String?) -> ProviderEndpoint {
-            ProviderEndpoint(
+            // Whatever the key's variable is called, its value never reaches a file or the screen.
+            if let key { Redactor.shared.register(key) }
+            return ProviderEndpoint(
                 baseURL: baseURL, apiKey: key, stream: configuration.stream, retry: RetryPolicy(maxRetries: configuration.maxRetries),
                 idleTimeout: .milliseconds(Int(configuration.idleTimeout * 1000)))
         }

@@ -29,6 +29,8 @@ public struct ScoreReport: Sendable {
     public var applyLog: String
     /// A harness failure (the test patch did not apply, git failed…), when there was one.
     public var infrastructureFailure: String?
+    /// Why the candidate patch was refused without being tried (it touches `.git`…).
+    public var patchRefusal: String?
 
     public init(
         instanceID: String, patchIsNone: Bool, patchExists: Bool, patchSuccessfullyApplied: Bool, resolved: Bool, resolution: Resolution,
@@ -66,6 +68,7 @@ public struct ScoreReport: Sendable {
             "infra_failure": .bool(infrastructureFailure != nil),
         ]
         if let infrastructureFailure { object["infra_failure_reason"] = .string(infrastructureFailure) }
+        if let patchRefusal { object["patch_refused"] = .string(patchRefusal) }
         return .object(object)
     }
 }
@@ -81,10 +84,13 @@ public struct ScoreReport: Sendable {
 public struct Scorer: Sendable {
     public var sandboxes: SandboxManager
     public var isolation: CommandIsolation
+    /// Folders the test commands must not see besides the task's own (the run directory).
+    public var hiddenPaths: [String]
 
-    public init(sandboxes: SandboxManager, isolation: CommandIsolation) {
+    public init(sandboxes: SandboxManager, isolation: CommandIsolation, hiding hiddenPaths: [String] = []) {
         self.sandboxes = sandboxes
         self.isolation = isolation
+        self.hiddenPaths = hiddenPaths
     }
 
     /// Grades `patch` (nil: no prediction at all) for `task`, in `Sandboxes/<group>/`.
@@ -106,7 +112,7 @@ public struct Scorer: Sendable {
     }
 
     private func grade(_ task: TaskInstance, patch: String?, in sandbox: Sandbox, into report: inout ScoreReport) async throws {
-        let suite = try TaskTestSuite(task: task, isolation: isolation)
+        let suite = try TaskTestSuite(task: task, isolation: isolation, hiding: hiddenPaths + [sandboxes.root])
         for command in task.setup {
             let outcome = try await suite.execute(command, in: sandbox.path)
             guard outcome.succeeded else {
@@ -115,8 +121,9 @@ public struct Scorer: Sendable {
             }
         }
         if let patch, !patch.isEmpty {
-            let application = try await sandbox.apply(patch: patch)
+            let application = try await sandbox.apply(patch: patch, isolation: isolation)
             report.applyLog = application.log
+            report.patchRefusal = application.refusal
             guard application.applied else { return }
         }
         report.patchSuccessfullyApplied = true
@@ -124,7 +131,7 @@ public struct Scorer: Sendable {
         // The hidden tests are the task's, whatever the candidate did to those files.
         try await resetTestFiles(task.testPatch, in: sandbox)
         if !task.testPatch.isEmpty {
-            let application = try await sandbox.apply(patch: task.testPatch)
+            let application = try await sandbox.apply(patch: task.testPatch, isolation: isolation)
             report.applyLog += application.log
             guard application.applied else {
                 report.infrastructureFailure = "the task's test.patch does not apply: \(application.log.suffix(2000))"
@@ -180,18 +187,27 @@ public struct Scorer: Sendable {
         // A test patch that only adds files (the usual case for imported benchmarks) needs
         // no git: those files cannot be in the base, so whatever the candidate put there goes.
         if diff.files.allSatisfy({ $0.oldPath == nil }) {
-            for path in paths { try? FileManager.default.removeItem(atPath: sandbox.path + "/" + path) }
+            for path in paths { Scorer.removeConfined(path, in: sandbox.path) }
             return
         }
-        let git = Git()
-        let listed = try await git.run(["ls-tree", "-r", "--name-only", "-z", sandbox.base.commit, "--"] + paths, in: sandbox.path)
+        let listed = try await sandbox.git.run(["ls-tree", "-r", "--name-only", "-z", sandbox.base.commit, "--"] + paths)
         let inBase = Set(listed.split(separator: "\0").map(String.init))
         let existing = paths.filter { inBase.contains($0) }
         if !existing.isEmpty {
-            try await git.run(["checkout", sandbox.base.commit, "--"] + existing, in: sandbox.path)
+            try await sandbox.git.run(["checkout", sandbox.base.commit, "--"] + existing)
         }
         for path in paths where !inBase.contains(path) {
-            try? FileManager.default.removeItem(atPath: sandbox.path + "/" + path)
+            Scorer.removeConfined(path, in: sandbox.path)
         }
+    }
+
+    /// Removes `path` (relative to `root`) only when it lies inside `root`: the candidate
+    /// may have made a folder on the way a symbolic link out of the tree.
+    static func removeConfined(_ path: String, in root: String) {
+        guard PatchPaths.problem(withPath: path) == nil else { return }
+        let confinement = PathConfinement(root: root)
+        let parent = (path as NSString).deletingLastPathComponent
+        guard let resolvedParent = try? confinement.resolve(parent.isEmpty ? "." : parent) else { return }
+        try? FileManager.default.removeItem(atPath: resolvedParent + "/" + (path as NSString).lastPathComponent)
     }
 }

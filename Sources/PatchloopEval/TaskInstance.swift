@@ -95,6 +95,13 @@ public enum TaskStore {
         if tasks.isEmpty {
             throw TaskLoadError("\(path) holds no task: a task is a folder with a task.json (see README, 'Task layout')")
         }
+        var seen: [String: String] = [:]
+        for task in tasks {
+            if let other = seen[task.instanceID] {
+                throw TaskLoadError("\(other) and \(task.directory ?? "?") both hold instance_id '\(task.instanceID)': ids must be unique")
+            }
+            seen[task.instanceID] = task.directory ?? "?"
+        }
         return tasks.sorted { $0.instanceID < $1.instanceID }
     }
 
@@ -135,6 +142,9 @@ public enum TaskStore {
         }
 
         let instanceID = try string("instance_id")
+        if let problem = SafeName.problem(with: instanceID) {
+            throw TaskLoadError("\(where_): instance_id \(SafeName.quotedForMessage(instanceID)) \(problem); an id becomes a file name, so it must be a plain name")
+        }
         let failToPass = try list("FAIL_TO_PASS")
         if failToPass.isEmpty {
             throw TaskLoadError("\(where_): FAIL_TO_PASS is empty — a task needs at least one failing test")
@@ -146,6 +156,9 @@ public enum TaskStore {
         let repositoryFiles = directory + "/repo"
         let source: TaskInstance.Source
         if let baseCommit = document["base_commit"]?.stringValue, let clone = document["repo_path"]?.stringValue {
+            if let problem = SandboxManager.revisionProblem(baseCommit) {
+                throw TaskLoadError("\(where_): base_commit '\(baseCommit.prefix(80))' \(problem)")
+            }
             let clonePath = clone.hasPrefix("/") ? clone : directory + "/" + clone
             source = .git(repository: clonePath, commit: baseCommit)
         } else {

@@ -10,26 +10,36 @@ public struct TaskTestSuite: TestSuite {
     public var isolation: CommandIsolation
     public var timeout: Double
     public var runner: ProcessRunner
+    /// Folders the tests must not see even where a visible folder holds them: the task's
+    /// own folder (its reference fix and hidden tests), the run directory, the sandboxes.
+    public var hiddenPaths: [String]
 
-    public init(command: String, parser: any TestLogParser, isolation: CommandIsolation, timeout: Double, runner: ProcessRunner = ProcessRunner()) {
+    public init(
+        command: String, parser: any TestLogParser, isolation: CommandIsolation, timeout: Double, runner: ProcessRunner = ProcessRunner(),
+        hiddenPaths: [String] = []
+    ) {
         self.command = command
         self.parser = parser
         self.isolation = isolation
         self.timeout = timeout
         self.runner = runner
+        self.hiddenPaths = hiddenPaths
     }
 
-    public init(task: TaskInstance, isolation: CommandIsolation) throws {
+    public init(task: TaskInstance, isolation: CommandIsolation, hiding hiddenPaths: [String] = []) throws {
         guard let parser = TestLogParsers.named(task.logParser) else {
             throw TaskLoadError("task \(task.instanceID): log_parser '\(task.logParser)' is unknown")
         }
-        self.init(command: task.testCommand, parser: parser, isolation: isolation, timeout: task.testTimeout)
+        self.init(
+            command: task.testCommand, parser: parser, isolation: isolation, timeout: task.testTimeout,
+            hiddenPaths: (task.directory.map { [$0] } ?? []) + hiddenPaths)
     }
 
-    /// The environment of test runs: no secrets, and nothing written that is not the
-    /// agent's work (no bytecode, no pytest cache), so the patch stays clean.
+    /// The environment of test runs: the allow-list (no secrets under any name), and
+    /// nothing written that is not the agent's work (no bytecode, no pytest cache), so the
+    /// patch stays clean.
     public static func environment() -> [String: String] {
-        var environment = ProcessEnvironment.scrubbed()
+        var environment = ProcessEnvironment.allowListed()
         environment["PYTHONDONTWRITEBYTECODE"] = "1"
         environment["PYTEST_ADDOPTS"] = "-p no:cacheprovider"
         environment["NO_COLOR"] = "1"
@@ -67,6 +77,7 @@ public struct TaskTestSuite: TestSuite {
     /// Runs a command line in the worktree under this suite's isolation and time limit.
     public func execute(_ commandLine: String, in worktree: String) async throws -> ProcessOutcome {
         try await runner.run(
-            isolation.spec(command: commandLine, worktree: worktree, environment: TaskTestSuite.environment(), timeout: timeout))
+            isolation.spec(
+                command: commandLine, worktree: worktree, environment: TaskTestSuite.environment(), timeout: timeout, hiding: hiddenPaths))
     }
 }

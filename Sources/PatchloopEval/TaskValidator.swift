@@ -38,7 +38,8 @@ public struct TaskValidator: Sendable {
         if task.goldPatch.isEmpty { verdict.problems.append("gold.patch is missing or empty") }
         do {
             let base = try await runner.base(for: task)
-            let scorer = Scorer(sandboxes: runner.configuration.sandboxes, isolation: runner.configuration.isolation)
+            let scorer = Scorer(
+                sandboxes: runner.configuration.sandboxes, isolation: runner.configuration.isolation, hiding: [runner.configuration.outputDirectory])
             let group = runner.configuration.runID
             if !task.goldPatch.isEmpty {
                 let gold = try await scorer.score(task, patch: task.goldPatch, base: base, group: group, name: "\(task.instanceID)-gold")

@@ -10,7 +10,7 @@ public enum ExportWriter {
             for (path, document) in result.files {
                 let full = destination + "/" + path
                 try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try (document.prettyEncoded() + "\n").write(toFile: full, atomically: true, encoding: .utf8)
+                try Redactor.shared.redact(document.prettyEncoded() + "\n").write(toFile: full, atomically: true, encoding: .utf8)
             }
             return
         }
@@ -20,7 +20,7 @@ public enum ExportWriter {
             return
         }
         try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent.isEmpty ? "." : (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: destination, atomically: true, encoding: .utf8)
+        try Redactor.shared.redact(text).write(toFile: destination, atomically: true, encoding: .utf8)
         if sidecar {
             let meta = result.provenance.map { $0.encoded() + "\n" }.joined()
             try meta.write(toFile: sidecarPath(for: destination), atomically: true, encoding: .utf8)

@@ -133,10 +133,10 @@ public struct Exporter: Sendable {
             }
         }
         // Trajectories are redacted as they are written; this is the second line of defence.
-        let secrets = ProcessEnvironment.secretValues()
-        if !secrets.isEmpty {
-            result.rows = result.rows.map { Exporter.redact($0, secrets) }
-            result.files = result.files.map { ($0.path, Exporter.redact($0.document, secrets)) }
+        let redactor = Redactor.shared
+        do {
+            result.rows = result.rows.map { redactor.redact($0) }
+            result.files = result.files.map { ($0.path, redactor.redact($0.document)) }
         }
         return result
     }
@@ -144,17 +144,6 @@ public struct Exporter: Sendable {
     static func estimate(_ messages: [ChatMessage]) -> Int {
         messages.reduce(0) { total, message in
             total + 4 + TokenEstimator.estimate(message.content) + message.toolCalls.reduce(0) { $0 + TokenEstimator.estimate($1.arguments) + 8 }
-        }
-    }
-
-    static func redact(_ value: JSONValue, _ secrets: [String]) -> JSONValue {
-        switch value {
-        case .string(var text):
-            for secret in secrets where text.contains(secret) { text = text.replacingOccurrences(of: secret, with: "[REDACTED]") }
-            return .string(text)
-        case .array(let items): return .array(items.map { redact($0, secrets) })
-        case .object(let members): return .object(members.mapValues { redact($0, secrets) })
-        default: return value
         }
     }
 

@@ -159,7 +159,7 @@ public struct SolveRunner: Sendable {
         try FileManager.default.createDirectory(atPath: "\(output)/patches", withIntermediateDirectories: true)
         let recorder = try TrajectoryRecorder(path: trajectoryPath)
         var agent = Agent(
-            model: model, context: ToolContext(worktree: sandbox.path, testSuite: suite), sandbox: sandbox, settings: request.agent,
+            model: model, context: ToolContext(worktree: sandbox.path, testSuite: suite, git: sandbox.git), sandbox: sandbox, settings: request.agent,
             recorder: recorder)
         agent.onStep = onStep
         let agentTask = AgentTask(
@@ -171,7 +171,7 @@ public struct SolveRunner: Sendable {
                 "run_id": .string(request.runID), "attempt": 1, "task": task.json, "repository_context": context.json,
                 "solve": ["repository": .string(checkout.root), "head": .string(checkout.head), "tests": tests.json, "tests_before": before.json],
             ])
-        try outcome.patch.write(toFile: patchPath, atomically: true, encoding: .utf8)
+        try Redactor.shared.redact(outcome.patch).write(toFile: patchPath, atomically: true, encoding: .utf8)
 
         var after: TestSummary?
         if !outcome.patch.isEmpty {
@@ -207,7 +207,7 @@ public struct SolveRunner: Sendable {
         event["type"] = "result"
         event["timestamp"] = .string(TrajectoryRecorder.timestamp())
         recorder.record(.object(event))
-        try (result.json.prettyEncoded() + "\n").write(toFile: result.resultPath, atomically: true, encoding: .utf8)
+        try Redactor.shared.redact(result.json.prettyEncoded() + "\n").write(toFile: result.resultPath, atomically: true, encoding: .utf8)
         return result
     }
 

@@ -120,6 +120,9 @@ public struct UserCheckout: Sendable {
 
     /// Applies `patch` to the work tree (not the index): checked first, so it applies whole or not at all.
     public func apply(patch: String) async throws {
+        if let problem = PatchPaths.problem(in: patch) {
+            throw SolveError(.infrastructure, "the patch was not applied to \(root): \(problem); your files were not changed")
+        }
         let check = try await git(["apply", "--check", "--binary", "-"], input: Data(patch.utf8))
         guard check.succeeded else {
             throw SolveError(
@@ -166,9 +169,10 @@ public struct UserCheckout: Sendable {
     }
 
     /// Runs git in the checkout with the user's own configuration (their identity, their
-    /// ignore rules), never taking optional locks, so a read leaves `.git/index` alone.
+    /// ignore rules), never taking optional locks, so a read leaves `.git/index` alone;
+    /// hooks, fsmonitor and other config-driven programs stay off all the same.
     func git(_ arguments: [String], input: Data? = nil, environment extra: [String: String] = [:]) async throws -> ProcessOutcome {
-        var environment = ProcessEnvironment.scrubbed()
+        var environment = ProcessEnvironment.allowListed()
         for key in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_PREFIX"] {
             environment[key] = nil
         }
@@ -178,7 +182,8 @@ public struct UserCheckout: Sendable {
         environment.merge(extra) { _, new in new }
         return try await runner.run(
             ProcessSpec(
-                executable: "git", arguments: ["-c", "core.quotePath=false", "-c", "color.ui=false"] + arguments, workingDirectory: root,
+                executable: "git", arguments: Git.hardeningOptions + ["-c", "core.quotePath=false", "-c", "color.ui=false"] + arguments,
+                workingDirectory: root,
                 environment: environment, timeout: 300, outputLimit: .large, standardInput: input ?? Data()))
     }
 }

@@ -37,7 +37,7 @@ public enum ContextBenchmark {
                 let sandbox = try await manager.makeSandbox(from: base, group: "bench", name: "\(name)-\(steps)")
                 let recorder = try TrajectoryRecorder(path: directory.path + "/\(name)-\(steps).jsonl")
                 let agent = Agent(
-                    model: model, context: ToolContext(worktree: sandbox.path, testSuite: nil), sandbox: sandbox,
+                    model: model, context: ToolContext(worktree: sandbox.path, testSuite: nil, git: sandbox.git), sandbox: sandbox,
                     settings: AgentSettings(budget: Budget(maxSteps: steps + 5, maxSeconds: nil), context: settings), recorder: recorder)
                 _ = await agent.run(AgentTask(instanceID: "bench", repositoryName: "bench", problemStatement: "Read the modules."))
                 await manager.remove(sandbox)

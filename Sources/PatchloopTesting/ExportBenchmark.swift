@@ -24,7 +24,7 @@ public enum ExportBenchmark {
             }
             let recorder = try TrajectoryRecorder(path: "\(run)/trajectories/bench-\(attempt % 40).\(attempt).jsonl")
             let agent = Agent(
-                model: ScriptedModel(turns: turns), context: ToolContext(worktree: sandbox.path, testSuite: nil), sandbox: sandbox,
+                model: ScriptedModel(turns: turns), context: ToolContext(worktree: sandbox.path, testSuite: nil, git: sandbox.git), sandbox: sandbox,
                 settings: AgentSettings(budget: Budget(maxSteps: stepsPerAttempt + 2, maxSeconds: nil)), recorder: recorder)
             let outcome = await agent.run(
                 AgentTask(instanceID: "bench-\(attempt % 40)", repositoryName: "bench", problemStatement: "Benchmark attempt \(attempt)."),

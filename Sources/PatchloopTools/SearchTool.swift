@@ -50,7 +50,7 @@ public struct SearchTool: Tool {
             }
             let started = Date()
             let useRipgrep = context.preferRipgrep
-                && ProcessRunner.resolveExecutable("rg", environment: ProcessEnvironment.scrubbed()) != nil
+                && ProcessRunner.resolveExecutable("rg", environment: ProcessEnvironment.allowListed()) != nil
             let result: (matches: [Match], total: Int)
             if useRipgrep {
                 switch try await ripgrep(pattern: pattern, scope: scope, glob: glob, fixed: fixed, context: context) {
@@ -136,15 +136,15 @@ public struct SearchTool: Tool {
         -> (matches: [Match], total: Int)
     {
         let root = context.confinement.root
-        let listing = try await context.runner.run(
-            ProcessSpec(
-                executable: "git", arguments: ["ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                workingDirectory: root, environment: Git.environment(), timeout: 60, outputLimit: .large))
+        // Only through the sandbox's own git directory: discovery would trust the worktree's `.git`.
+        let listing = try await context.git?.runOutcome(["ls-files", "--cached", "--others", "--exclude-standard", "-z"], timeout: 60)
         var files: [String]
-        if listing.succeeded {
+        if let listing, listing.succeeded {
             files = listing.standardOutput.text.split(separator: "\0").map(String.init)
         } else {
-            files = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String]) ?? []
+            // No git to ask: every file, but never what lies inside a `.git`.
+            files = ((FileManager.default.enumerator(atPath: root)?.allObjects as? [String]) ?? [])
+                .filter { !$0.split(separator: "/").contains { PatchPaths.isGitDirectoryName($0) } }
         }
         let scopeRelative = context.confinement.relative(scope)
         files = files.filter { scopeRelative == "." || $0 == scopeRelative || $0.hasPrefix(scopeRelative + "/") }

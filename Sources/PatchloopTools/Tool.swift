@@ -85,13 +85,20 @@ public struct ToolContext: Sendable {
     public var testSuite: (any TestSuite)?
     /// Use ripgrep for `search` when installed (turn off to test the fallback).
     public var preferRipgrep: Bool
+    /// git for the worktree by name (never by discovery through its `.git` file), when
+    /// it is a Patchloop sandbox; the search fallback lists files with it.
+    public var git: WorktreeGit?
 
-    public init(worktree: String, testSuite: (any TestSuite)?, runner: ProcessRunner = ProcessRunner(), preferRipgrep: Bool = true) {
+    public init(
+        worktree: String, testSuite: (any TestSuite)?, runner: ProcessRunner = ProcessRunner(), preferRipgrep: Bool = true,
+        git: WorktreeGit? = nil
+    ) {
         self.worktree = worktree
         self.confinement = PathConfinement(root: worktree)
         self.runner = runner
         self.testSuite = testSuite
         self.preferRipgrep = preferRipgrep
+        self.git = git
     }
 }
 

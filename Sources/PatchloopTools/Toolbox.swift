@@ -20,11 +20,21 @@ public struct Toolbox: Sendable {
         tools.first { $0.name == name }
     }
 
+    /// The largest argument text one call may send (a whole-file edit fits many times over).
+    public static let maximumArgumentBytes = 1 << 20
+
     /// Runs one call given as a name and raw JSON argument text.
     public func run(name: String, argumentsJSON: String, context: ToolContext) async -> Observation {
-        guard let tool = tool(named: name) else {
+        let size = argumentsJSON.utf8.count
+        if size > Toolbox.maximumArgumentBytes {
+            return .error(
+                "the arguments of this call are \(size) bytes; at most \(Toolbox.maximumArgumentBytes) are accepted. Send smaller edits.",
+                facts: ["format_error": true, "argument_bytes": .number(Double(size))])
+        }
+        guard name.utf8.count <= 200, let tool = tool(named: name) else {
             let known = tools.map(\.name).joined(separator: ", ")
-            return .error("unknown tool '\(name)'. The available tools are: \(known).", facts: ["format_error": true])
+            let shown = name.count > 60 ? String(name.prefix(57)) + "…" : name
+            return .error("unknown tool '\(shown)'. The available tools are: \(known).", facts: ["format_error": true])
         }
         let trimmed = argumentsJSON.trimmingCharacters(in: .whitespacesAndNewlines)
         let parsed: JSONValue

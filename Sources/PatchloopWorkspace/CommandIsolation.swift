@@ -1,21 +1,27 @@
 import Foundation
+import Synchronization
 
-/// How commands chosen by a task (its tests) are confined.
+/// How commands chosen by a task (its tests, its setup) are confined.
 public enum CommandIsolation: Sendable, Hashable {
-    /// bubblewrap: read-only root, writable worktree, private /tmp, no network, the
-    /// whole process tree dies with its parent.
+    /// bubblewrap: only what the tests need is visible — the worktree (writable), a
+    /// private `/tmp` that is also `$HOME`, and read-only the system's programs and
+    /// libraries (`/usr`, `/opt`, a chosen part of `/etc`) and the toolchains on `PATH`.
+    /// No network; the whole process tree dies with its parent.
     case bubblewrap
-    /// Run directly on the host, with only the timeout, output cap and scrubbed
+    /// Run directly on the host, with only the timeout, output cap and allow-listed
     /// environment (`--no-sandbox`).
     case none
 
-    /// The process to run for `command` (a shell command line) in `worktree`.
+    /// The process to run for `command` (a shell command line) in `worktree`. `hiding`
+    /// names folders the command must not see even if a read-only toolchain folder holds
+    /// them (the task's folder with its reference fix, the run directory, the sandboxes).
     public func spec(
         command: String,
         worktree: String,
         environment: [String: String],
         timeout: Double,
-        outputLimit: OutputLimit = .default
+        outputLimit: OutputLimit = .default,
+        hiding: [String] = []
     ) -> ProcessSpec {
         var environment = environment
         switch self {
@@ -24,16 +30,12 @@ public enum CommandIsolation: Sendable, Hashable {
                 executable: "/bin/sh", arguments: ["-c", command], workingDirectory: worktree,
                 environment: environment, timeout: timeout, outputLimit: outputLimit, mergeStandardError: true)
         case .bubblewrap:
+            let view = SandboxView.current(environment: environment)
             // HOME must be writable for tools that cache there (swift, pip); the private /tmp is.
             environment["HOME"] = "/tmp"
             environment["TMPDIR"] = "/tmp"
-            let arguments = [
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                "--bind", worktree, worktree,
-                "--unshare-all", "--die-with-parent", "--new-session", "--chdir", worktree,
-                // bwrap hands its own environment on to the command.
-                "--", "/bin/sh", "-c", command,
-            ]
+            for (key, value) in view.environment { environment[key] = value }
+            let arguments = view.arguments(worktree: worktree, hiding: hiding) + ["--", "/bin/sh", "-c", command]
             return ProcessSpec(
                 executable: "bwrap", arguments: arguments, workingDirectory: worktree,
                 environment: environment, timeout: timeout, outputLimit: outputLimit, mergeStandardError: true)
@@ -42,14 +44,14 @@ public enum CommandIsolation: Sendable, Hashable {
 
     /// Checks once that bubblewrap can start here; the message says what to do when not.
     public static func checkBubblewrap(runner: ProcessRunner = ProcessRunner()) async -> String? {
-        let environment = ProcessEnvironment.scrubbed()
+        let environment = ProcessEnvironment.allowListed()
         guard ProcessRunner.resolveExecutable("bwrap", environment: environment) != nil else {
             return "bubblewrap (bwrap) is not installed: install it (apt-get install -y bubblewrap) or pass --no-sandbox to run tests unconfined"
         }
-        let spec = ProcessSpec(
-            executable: "bwrap",
-            arguments: ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "--die-with-parent", "--", "/bin/true"],
-            environment: environment, timeout: 20, mergeStandardError: true)
+        let directory = NSTemporaryDirectory() + "patchloop-bwrap-check-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spec = CommandIsolation.bubblewrap.spec(command: "true", worktree: directory, environment: environment, timeout: 20)
         do {
             let outcome = try await runner.run(spec)
             if outcome.succeeded { return nil }
@@ -57,5 +59,114 @@ public enum CommandIsolation: Sendable, Hashable {
         } catch {
             return "bubblewrap cannot start: \(error); pass --no-sandbox to run tests unconfined"
         }
+    }
+}
+
+/// What a sandboxed command sees of the host: an explicit list of read-only folders,
+/// never the whole root with holes in it.
+public struct SandboxView: Sendable, Hashable {
+    /// Folders bound read-only at the same path.
+    public var readOnly: [String]
+    /// Top-level names that are symbolic links on the host (`/bin -> usr/bin`).
+    public var symlinks: [String: String]
+    /// Variables the toolchains need to find themselves once `HOME` is the private `/tmp`.
+    public var environment: [String: String]
+
+    /// The parts of `/etc` programs read: the loader's cache, users and groups for
+    /// `getpwuid`, name service and time zone, certificates, interpreters' own settings.
+    /// Not shadow files, ssh keys, sudoers or anything else.
+    static let etcEntries = [
+        "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "passwd", "group", "nsswitch.conf", "hosts", "host.conf",
+        "localtime", "timezone", "ssl", "ca-certificates", "ca-certificates.conf", "pki", "os-release", "debian_version",
+        "mime.types", "protocols", "services", "gai.conf", "locale.alias", "fonts", "matplotlibrc",
+    ]
+    static let etcPrefixes = ["python", "perl", "java-", "gcc", "ruby"]
+
+    /// The view for this machine and `environment`'s `PATH` (computed once per PATH).
+    public static func current(environment: [String: String]) -> SandboxView {
+        let key = [environment["PATH"] ?? "", environment["PYENV_ROOT"] ?? "", environment["VIRTUAL_ENV"] ?? "",
+                   environment["HOME"] ?? ""].joined(separator: "\u{0}")
+        return cache.withLock { views in
+            if let view = views[key] { return view }
+            let view = make(environment: environment)
+            views[key] = view
+            return view
+        }
+    }
+
+    private static let cache = Mutex<[String: SandboxView]>([:])
+
+    static func make(environment: [String: String], fileManager: FileManager = .default) -> SandboxView {
+        var readOnly: [String] = []
+        var symlinks: [String: String] = [:]
+        var extra: [String: String] = [:]
+        func isDirectory(_ path: String) -> Bool {
+            var flag: ObjCBool = false
+            return fileManager.fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
+        }
+        // Top-level names that are links on the host (`/bin -> usr/bin`) become the same links.
+        func add(_ path: String) {
+            var path = URL(fileURLWithPath: path).standardizedFileURL.path
+            // A path through one of those links is reached through it: bind what it leads to.
+            if symlinks.keys.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+                path = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            }
+            guard isDirectory(path) || fileManager.fileExists(atPath: path) else { return }
+            if readOnly.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { return }
+            readOnly.removeAll { $0.hasPrefix(path + "/") }
+            readOnly.append(path)
+        }
+        for top in ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] {
+            if let target = try? fileManager.destinationOfSymbolicLink(atPath: top) {
+                symlinks[top] = target
+            } else if isDirectory(top) {
+                readOnly.append(top)
+            }
+        }
+        for top in ["/usr", "/opt"] where isDirectory(top) { add(top) }
+        let etc = (try? fileManager.contentsOfDirectory(atPath: "/etc")) ?? []
+        for name in etc.sorted() where etcEntries.contains(name) || etcPrefixes.contains(where: { name.hasPrefix($0) }) {
+            add("/etc/" + name)
+        }
+        // Toolchains on PATH, and the roots they run from.
+        for entry in (environment["PATH"] ?? "").split(separator: ":").map(String.init) where entry.hasPrefix("/") && isDirectory(entry) {
+            add(entry)
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        let pyenvRoot = environment["PYENV_ROOT"] ?? home + "/.pyenv"
+        if (environment["PATH"] ?? "").contains(pyenvRoot), isDirectory(pyenvRoot) {
+            add(pyenvRoot)
+            extra["PYENV_ROOT"] = pyenvRoot
+        }
+        let rustupHome = environment["RUSTUP_HOME"] ?? home + "/.rustup"
+        if isDirectory(rustupHome) {
+            add(rustupHome)
+            extra["RUSTUP_HOME"] = rustupHome
+        }
+        for name in ["VIRTUAL_ENV", "CONDA_PREFIX", "JAVA_HOME", "GOROOT"] {
+            if let path = environment[name], path.hasPrefix("/"), isDirectory(path) { add(path) }
+        }
+        return SandboxView(readOnly: readOnly.sorted(), symlinks: symlinks, environment: extra)
+    }
+
+    /// bubblewrap's arguments for a command in `worktree`.
+    public func arguments(worktree: String, hiding: [String]) -> [String] {
+        var arguments: [String] = []
+        for path in readOnly { arguments += ["--ro-bind", path, path] }
+        for (link, target) in symlinks.sorted(by: { $0.key < $1.key }) { arguments += ["--symlink", target, link] }
+        arguments += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
+        // Whatever must stay unseen but lies inside a bound folder is covered up.
+        for path in hiding {
+            let hidden = URL(fileURLWithPath: path).standardizedFileURL.path
+            guard readOnly.contains(where: { hidden == $0 || hidden.hasPrefix($0 + "/") }) else { continue }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: hidden, isDirectory: &isDirectory) else { continue }
+            arguments += isDirectory.boolValue ? ["--tmpfs", hidden] : ["--ro-bind", "/dev/null", hidden]
+        }
+        arguments += [
+            "--bind", worktree, worktree,
+            "--unshare-all", "--die-with-parent", "--new-session", "--chdir", worktree,
+        ]
+        return arguments
     }
 }

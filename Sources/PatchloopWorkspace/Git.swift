@@ -15,21 +15,28 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
 
 /// Runs git with a fixed, reproducible configuration: no user or system config, no
 /// pager, no colour, and a fixed identity and date for commits Patchloop makes itself.
+///
+/// Every call is also hardened against the tree it works on, which a model or a
+/// prediction may have written: hooks, fsmonitor, external diff and textconv programs,
+/// submodule recursion and replace refs are off, whatever any config says.
 public struct Git: Sendable {
     public var runner = ProcessRunner()
 
     public init() {}
 
-    /// The environment every git call gets: the scrubbed parent environment, with the
-    /// user's configuration shut out so that results do not depend on ~/.gitconfig.
+    /// The environment every git call gets: an allow-listed environment, with the user's
+    /// configuration shut out so that results do not depend on ~/.gitconfig.
     public static func environment(extra: [String: String] = [:]) -> [String: String] {
-        var environment = ProcessEnvironment.scrubbed()
+        var environment = ProcessEnvironment.allowListed()
         for key in environment.keys where key.hasPrefix("GIT_") {
             environment[key] = nil
         }
         environment["GIT_CONFIG_NOSYSTEM"] = "1"
         environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
+        environment["GIT_ATTR_NOSYSTEM"] = "1"
+        environment["GIT_NO_REPLACE_OBJECTS"] = "1"
         environment["GIT_TERMINAL_PROMPT"] = "0"
+        environment["GIT_PROTOCOL_FROM_USER"] = "0"
         environment["GIT_AUTHOR_NAME"] = "Patchloop"
         environment["GIT_AUTHOR_EMAIL"] = "patchloop@localhost"
         environment["GIT_COMMITTER_NAME"] = "Patchloop"
@@ -41,11 +48,21 @@ public struct Git: Sendable {
         return environment
     }
 
+    /// Options that switch off every way a repository's files or config can make git run
+    /// a program: command-line `-c` wins over any config file git reads.
+    public static let hardeningOptions = [
+        "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
+        "-c", "core.sshCommand=false", "-c", "core.askPass=false", "-c", "credential.helper=",
+        "-c", "submodule.recurse=false", "-c", "diff.ignoreSubmodules=all",
+        "-c", "status.submoduleSummary=false", "-c", "protocol.allow=never", "-c", "protocol.file.allow=always",
+        "-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false", "-c", "core.pager=cat", "-c", "core.editor=false",
+        "-c", "sequence.editor=false", "-c", "gc.auto=0", "-c", "maintenance.auto=false",
+    ]
+
     /// Options that keep output machine-readable whatever a repository's own config says.
-    static let fixedOptions = [
+    static let fixedOptions = hardeningOptions + [
         "-c", "core.quotePath=false", "-c", "color.ui=false", "-c", "diff.noprefix=false",
         "-c", "diff.mnemonicPrefix=false", "-c", "core.autocrlf=false", "-c", "advice.detachedHead=false",
-        "-c", "gc.auto=0",
     ]
 
     /// Runs `git ARGUMENTS` in `directory`; returns standard output, throws on a non-zero exit.
@@ -84,5 +101,52 @@ public struct Git: Sendable {
                 outputLimit: .large,
                 standardInput: input ?? Data()
             ))
+    }
+}
+
+/// git aimed at one worktree by name — `--git-dir` and `--work-tree`, never discovery
+/// through the worktree's `.git` file, which anything writing in the worktree can replace
+/// (`gitdir: evil`, with a config that runs a program).
+public struct WorktreeGit: Sendable {
+    /// The worktree's own git directory (`<repository>/worktrees/<name>`), recorded when
+    /// Patchloop made the worktree, before anything else could write there.
+    public let gitDirectory: String
+    public let workTree: String
+    public var git = Git()
+
+    public init(gitDirectory: String, workTree: String) {
+        self.gitDirectory = gitDirectory
+        self.workTree = workTree
+    }
+
+    var options: [String] { ["--git-dir=\(gitDirectory)", "--work-tree=\(workTree)"] }
+
+    @discardableResult
+    public func run(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:], timeout: Double = 600) async throws -> String {
+        try await git.run(options + arguments, in: workTree, input: input, environment: environment, timeout: timeout)
+    }
+
+    public func runOutcome(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:], timeout: Double = 600) async throws
+        -> ProcessOutcome
+    {
+        try await git.runOutcome(options + arguments, in: workTree, input: input, environment: environment, timeout: timeout)
+    }
+
+    /// The same git for a worktree Patchloop just made with `git worktree add`: its `.git`
+    /// file is read now, before any tool or test has run there, and must point into
+    /// `repository`'s `worktrees/`.
+    public static func forNewWorktree(_ workTree: String, repository: String) throws -> WorktreeGit {
+        let pointer = workTree + "/.git"
+        guard let text = try? String(contentsOfFile: pointer, encoding: .utf8), text.hasPrefix("gitdir: ") else {
+            throw SandboxError("the new worktree \(workTree) has no .git file from git worktree add")
+        }
+        var target = text.dropFirst("gitdir: ".count).trimmingCharacters(in: .whitespacesAndNewlines)
+        if !target.hasPrefix("/") { target = workTree + "/" + target }
+        let resolved = URL(fileURLWithPath: target).standardizedFileURL.path
+        let expected = URL(fileURLWithPath: repository).standardizedFileURL.path + "/worktrees/"
+        guard resolved.hasPrefix(expected) else {
+            throw SandboxError("the new worktree \(workTree) points at \(resolved), not into \(expected)")
+        }
+        return WorktreeGit(gitDirectory: resolved, workTree: workTree)
     }
 }

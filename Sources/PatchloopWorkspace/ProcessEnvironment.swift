@@ -1,24 +1,45 @@
 import Foundation
+import PatchloopCore
 
-/// The environment handed to child processes: the parent's, minus every secret.
+/// The environment handed to child processes, built from an allow-list: what finds
+/// programs and sets the locale, the toolchain managers' own settings, and the names a
+/// user passes through on purpose. Anything else in Patchloop's environment — API keys,
+/// database URLs, cloud credentials, whatever their names — never reaches a child.
 public enum ProcessEnvironment {
-    /// Suffixes of variable names that hold credentials (compared upper-cased).
-    static let secretSuffixes = ["_API_KEY", "_APIKEY", "_TOKEN", "_SECRET", "_SECRET_KEY", "_ACCESS_KEY", "_PASSWORD"]
-    static let secretNames: Set<String> = ["API_KEY", "TOKEN", "SECRET", "PASSWORD", "APIKEY"]
+    /// Variables every child may see.
+    static let allowedNames: Set<String> = [
+        "PATH", "LANG", "LANGUAGE", "TERM", "TZ", "USER", "LOGNAME", "HOME", "SHELL", "TMPDIR",
+        // Toolchains and where they live; none of these holds a credential.
+        "PYENV_ROOT", "PYENV_VERSION", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV",
+        "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "CARGO_HOME", "GOROOT", "GOPATH", "GOCACHE", "GOMODCACHE", "GOTOOLCHAIN",
+        "JAVA_HOME", "CC", "CXX", "PKG_CONFIG_PATH", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR",
+        "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "SOURCE_DATE_EPOCH",
+    ]
+    static let allowedPrefixes = ["LC_"]
 
-    /// Whether a variable name looks like it holds a credential.
-    public static func isSecret(_ name: String) -> Bool {
-        let upper = name.uppercased()
-        return secretNames.contains(upper) || secretSuffixes.contains { upper.hasSuffix($0) }
+    /// Names the user passes through on purpose: `PATCHLOOP_PASS_ENV=NAME,NAME` (the
+    /// commands' `--pass-env NAME` sets the same list).
+    public static let passThroughVariable = "PATCHLOOP_PASS_ENV"
+
+    /// Whether a child may see `name` (without a pass-through).
+    public static func isAllowed(_ name: String) -> Bool {
+        allowedNames.contains(name) || allowedPrefixes.contains { name.hasPrefix($0) }
     }
 
-    /// `base` (default: this process's environment) without its secrets.
-    public static func scrubbed(_ base: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
-        base.filter { !isSecret($0.key) }
+    /// The names in `PATCHLOOP_PASS_ENV` of `base`.
+    public static func passedThrough(_ base: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        (base[passThroughVariable] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init).filter { !$0.isEmpty }
+    }
+
+    /// `base` (default: this process's environment) cut down to the allow-list plus
+    /// `passing` and the names listed in its `PATCHLOOP_PASS_ENV`.
+    public static func allowListed(_ base: [String: String] = ProcessInfo.processInfo.environment, passing: [String] = []) -> [String: String] {
+        let passed = Set(passing + passedThrough(base))
+        return base.filter { isAllowed($0.key) || passed.contains($0.key) }
     }
 
     /// The values of this process's secret variables, for redacting text that might echo them.
     public static func secretValues(_ base: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
-        base.filter { isSecret($0.key) && $0.value.count >= 8 }.map(\.value)
+        base.filter { Redactor.looksSecret(name: $0.key) && $0.value.count >= Redactor.minimumSecretLength }.map(\.value)
     }
 }

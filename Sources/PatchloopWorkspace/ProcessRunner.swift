@@ -24,7 +24,7 @@ public struct ProcessSpec: Sendable {
         executable: String,
         arguments: [String] = [],
         workingDirectory: String? = nil,
-        environment: [String: String] = ProcessEnvironment.scrubbed(),
+        environment: [String: String] = ProcessEnvironment.allowListed(),
         timeout: Double? = nil,
         outputLimit: OutputLimit = .default,
         mergeStandardError: Bool = false,

@@ -1,4 +1,5 @@
 import Foundation
+import PatchloopCore
 
 /// A git repository and commit that attempts start from.
 public struct BaseRepository: Sendable, Hashable {
@@ -16,46 +17,61 @@ public struct BaseRepository: Sendable, Hashable {
 /// One attempt's scratch git worktree, checked out at the base commit.
 ///
 /// The agent's tools read and write inside `path`; `diff()` is the attempt's answer.
+/// Every git call names the worktree's git directory explicitly (`git`), so nothing
+/// written into the worktree — a `.git` file of its own, a config, a hook — is ever read.
 public struct Sandbox: Sendable {
     public var path: String
     public var base: BaseRepository
-    let git: Git
+    /// git for this worktree, never by discovery.
+    public let git: WorktreeGit
     let excludesFile: String
 
     /// The change from the base commit as a patch `git apply` accepts: new files
     /// included, binary-safe, without what test runs leave behind (caches, build
     /// products; see `SandboxManager.artifactPatterns`).
     public func diff() async throws -> String {
-        try await git.run(["-c", "core.excludesFile=\(excludesFile)", "add", "-A", "."], in: path)
+        try await stageAll()
         return try await git.run(
-            ["diff", "--cached", "--binary", "--no-color", "--no-ext-diff", base.commit], in: path)
+            ["diff", "--cached", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", base.commit])
     }
 
     /// Paths changed since the base commit (after the same exclusions as `diff`).
     public func changedPaths() async throws -> [String] {
-        try await git.run(["-c", "core.excludesFile=\(excludesFile)", "add", "-A", "."], in: path)
-        let output = try await git.run(["diff", "--cached", "--name-only", "-z", base.commit], in: path)
+        try await stageAll()
+        let output = try await git.run(["diff", "--cached", "--name-only", "-z", "--no-ext-diff", base.commit])
         return output.split(separator: "\0").map(String.init)
+    }
+
+    private func stageAll() async throws {
+        try await git.run(["-c", "core.excludesFile=\(excludesFile)", "add", "-A", "--", "."])
     }
 
     /// Applies a patch to the worktree, falling back as SWE-bench's harness does:
     /// `git apply`, then `git apply --reject`, then `patch --fuzz=5`.
-    public func apply(patch: String) async throws -> PatchApplication {
+    ///
+    /// A patch that names a path inside any `.git`, an absolute path or a `..` is never
+    /// applied by any of them (`PatchPaths`); GNU patch, which follows what the patch
+    /// says more freely than git, runs under `isolation` with only the worktree writable.
+    public func apply(patch: String, isolation: CommandIsolation) async throws -> PatchApplication {
+        if let problem = PatchPaths.problem(in: patch) {
+            return PatchApplication(applied: false, method: "", log: "refused: \(problem)\n", refusal: problem)
+        }
         let data = Data(patch.utf8)
         var log = ""
-        let attempts: [(String, [String])] = [
-            ("git", ["apply", "--verbose", "--binary", "-"]),
-            ("git", ["apply", "--verbose", "--binary", "--reject", "-"]),
+        let attempts: [[String]] = [
+            ["apply", "--verbose", "--binary", "-"],
+            ["apply", "--verbose", "--binary", "--reject", "-"],
         ]
-        for (_, arguments) in attempts {
-            let outcome = try await git.runOutcome(arguments, in: path, input: data)
+        for arguments in attempts {
+            let outcome = try await git.runOutcome(arguments, input: data)
             log += "$ git \(arguments.joined(separator: " "))\n" + outcome.standardError.text + outcome.standardOutput.text
             if outcome.succeeded { return PatchApplication(applied: true, method: arguments.joined(separator: " "), log: log) }
         }
-        let outcome = try await git.runner.run(
-            ProcessSpec(
-                executable: "patch", arguments: ["--batch", "--fuzz=5", "-p1", "--forward", "--no-backup-if-mismatch"],
-                workingDirectory: path, timeout: 120, mergeStandardError: true, standardInput: data))
+        var spec = isolation.spec(
+            command: "patch --batch --fuzz=5 -p1 --forward --no-backup-if-mismatch", worktree: path,
+            environment: ProcessEnvironment.allowListed(), timeout: 120)
+        spec.standardInput = data
+        let outcome = try await git.git.runner.run(spec)
         log += "$ patch --batch --fuzz=5 -p1\n" + outcome.standardOutput.text
         return PatchApplication(applied: outcome.succeeded, method: outcome.succeeded ? "patch --fuzz=5" : "", log: log)
     }
@@ -68,6 +84,15 @@ public struct PatchApplication: Sendable {
     public var method: String
     /// What the commands said.
     public var log: String
+    /// Why the patch was refused without being tried (it touches `.git`, leaves the tree…).
+    public var refusal: String?
+
+    public init(applied: Bool, method: String, log: String, refusal: String? = nil) {
+        self.applied = applied
+        self.method = method
+        self.log = log
+        self.refusal = refusal
+    }
 }
 
 /// Creates and removes sandboxes under one root (by default `Sandboxes/`), and keeps
@@ -127,29 +152,122 @@ public struct SandboxManager: Sendable {
 
     /// The base of an existing git repository at `revision` (a user's checkout, or a
     /// local clone named by a SWE-bench task).
+    ///
+    /// The clone is only read: its git directory is found without discovery, the revision
+    /// resolved there with every config-driven program off, and attempts are checked out
+    /// from a scratch repository under `Sandboxes/.repos/` that borrows the clone's objects
+    /// (git alternates). Nothing is written into the clone, and no config, hook or
+    /// attribute driver of the clone's runs while Patchloop works on its trees.
     public func baseRepository(gitRepository directory: String, revision: String = "HEAD") async throws -> BaseRepository {
-        let gitDirectory = try await git.run(["rev-parse", "--absolute-git-dir"], in: directory)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let commit = try await git.run(["rev-parse", "--verify", "\(revision)^{commit}"], in: directory)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        if let problem = SandboxManager.revisionProblem(revision) {
+            throw SandboxError("revision '\(revision)' of \(directory) \(problem)")
+        }
+        let source = try SandboxManager.gitDirectory(of: directory)
+        try prepareRoot()
+        let resolved = try await git.runOutcome(
+            ["--git-dir=\(source)", "rev-parse", "--verify", "--quiet", "--end-of-options", "\(revision)^{commit}"], in: root)
+        let commit = resolved.standardOutput.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard resolved.succeeded, commit.count >= 40, commit.allSatisfy(\.isHexDigit) else {
+            throw SandboxError("\(directory) has no commit '\(revision)': fetch it into the clone, or fix base_commit")
+        }
+        let objects = URL(fileURLWithPath: source + "/objects").standardizedFileURL.path
+        let gitDirectory = repositoriesDirectory + "/clone-" + SandboxManager.stableHash(objects) + ".git"
+        if !FileManager.default.fileExists(atPath: gitDirectory + "/HEAD") {
+            let staging = repositoriesDirectory + "/.init-\(UUID().uuidString).git"
+            try await git.run(["init", "--bare", "--quiet", staging], in: root)
+            try (objects + "\n").write(toFile: staging + "/objects/info/alternates", atomically: true, encoding: .utf8)
+            do {
+                try FileManager.default.moveItem(atPath: staging, toPath: gitDirectory)
+            } catch {
+                try? FileManager.default.removeItem(atPath: staging)
+                guard FileManager.default.fileExists(atPath: gitDirectory + "/HEAD") else { throw error }
+            }
+        }
+        // A ref per commit keeps it reachable in the scratch repository.
+        _ = try? await git.runOutcome(["--git-dir=\(gitDirectory)", "update-ref", "refs/bases/\(commit)", commit], in: root)
         return BaseRepository(gitDirectory: gitDirectory, commit: commit)
     }
 
+    /// The git directory of a repository on disk, found without running git in it:
+    /// `DIR/.git` when that is a folder, or `DIR` itself when it is a bare repository.
+    static func gitDirectory(of directory: String) throws -> String {
+        let path = URL(fileURLWithPath: directory).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path + "/.git", isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw SandboxError("\(directory)/.git is a file (a worktree or submodule): give the main clone's folder instead")
+            }
+            return path + "/.git"
+        }
+        if FileManager.default.fileExists(atPath: path + "/HEAD") && FileManager.default.fileExists(atPath: path + "/objects") {
+            return path
+        }
+        throw SandboxError("\(directory) is not a git repository (no .git folder): clone the repository there first")
+    }
+
+    /// Why `revision` cannot be a revision Patchloop passes to git, or nil.
+    public static func revisionProblem(_ revision: String) -> String? {
+        if revision.isEmpty { return "is empty" }
+        if revision.count > 256 { return "is longer than 256 characters" }
+        if revision.hasPrefix("-") { return "starts with '-'" }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-/~^@{}"))
+        if revision.unicodeScalars.contains(where: { !$0.isASCII || !allowed.contains($0) }) || revision.contains("..") {
+            return "is not a commit id or a plain ref name"
+        }
+        return nil
+    }
+
+    /// FNV-1a of `text`, as 16 hex digits: the same on every run (Swift's `Hasher` is not).
+    static func stableHash(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16).leftPadded(to: 16)
+    }
+
     /// Checks out `base` into a new worktree at `Sandboxes/<group>/<name>`.
+    ///
+    /// The attempt's own folder is made first (and marked as Patchloop's), so no concurrent
+    /// cleanup can take its group folder away while `git worktree add` fills it.
     public func makeSandbox(from base: BaseRepository, group: String, name: String) async throws -> Sandbox {
+        for (field, value) in [("run id", group), ("sandbox name", name)] {
+            if let problem = SafeName.problem(with: value) { throw SandboxError("\(field) '\(value)' \(problem)") }
+        }
         try prepareRoot()
         let parent = root + "/" + group
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         let path = parent + "/" + name
-        if FileManager.default.fileExists(atPath: path) {
-            throw SandboxError("sandbox \(path) already exists: another attempt uses it (choose another run id)")
+        var made = false
+        for _ in 0..<20 where !made {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            if mkdir(path, 0o755) == 0 {
+                made = true
+            } else if errno == EEXIST {
+                throw SandboxError("sandbox \(path) already exists: another attempt uses it (choose another run id)")
+            } else if errno != ENOENT {
+                throw SandboxError("cannot make \(path): \(String(cString: strerror(errno)))")
+            }
+            // ENOENT: a concurrent cleanup removed the empty group folder just now; make it again.
         }
-        // Run from the root: a concurrent `remove` may take the (empty) group folder away
-        // at any moment, and `git worktree add` makes the missing folders itself.
-        try await git.run(
-            ["--git-dir=\(base.gitDirectory)", "-c", "checkout.workers=0", "worktree", "add", "--detach", "--quiet", path, base.commit],
-            in: root)
-        return Sandbox(path: path, base: base, git: git, excludesFile: excludesFile)
+        guard made else { throw SandboxError("cannot make \(path): its folder keeps disappearing") }
+        try? "\(getpid())\n".write(toFile: markerPath(group: group, name: name), atomically: false, encoding: .utf8)
+        do {
+            try await git.run(
+                ["--git-dir=\(base.gitDirectory)", "-c", "checkout.workers=0", "worktree", "add", "--detach", "--quiet", path, base.commit],
+                in: root)
+            let worktreeGit = try WorktreeGit.forNewWorktree(path, repository: base.gitDirectory)
+            return Sandbox(path: path, base: base, git: worktreeGit, excludesFile: excludesFile)
+        } catch {
+            _ = rmdir(path)
+            try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
+            throw error
+        }
+    }
+
+    /// `Sandboxes/<group>/.<name>.patchloop`: proof that Patchloop made `<name>` there.
+    func markerPath(group: String, name: String) -> String {
+        root + "/" + group + "/." + name + ".patchloop"
     }
 
     /// Removes a sandbox's worktree and its registration in the base repository.
@@ -160,24 +278,35 @@ public struct SandboxManager: Sendable {
             try? FileManager.default.removeItem(atPath: sandbox.path)
             _ = try? await git.runOutcome(["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "prune"], in: root)
         }
-        // The group directory goes too once its last attempt is gone.
         let parent = (sandbox.path as NSString).deletingLastPathComponent
-        // rmdir only removes an empty folder, so a sandbox another attempt is making there is safe.
+        let name = (sandbox.path as NSString).lastPathComponent
+        try? FileManager.default.removeItem(atPath: parent + "/." + name + ".patchloop")
+        // The group folder goes too once its last attempt is gone; rmdir only removes an
+        // empty folder, and an attempt being made there already has its own folder in it.
         _ = rmdir(parent)
     }
 
     /// Removes what a crashed process left at `Sandboxes/<group>/<name>` (a worktree it never
-    /// removed), so the attempt can be made again under the same name.
+    /// removed), so the attempt can be made again under the same name. Only what Patchloop
+    /// can prove it made goes: a folder with its marker, or a worktree registered in `base`.
     public func removeLeftover(group: String, name: String, base: BaseRepository) async {
+        guard SafeName.isSafe(group), SafeName.isSafe(name) else { return }
         let path = root + "/" + group + "/" + name
         guard FileManager.default.fileExists(atPath: path) else { return }
+        var proven = FileManager.default.fileExists(atPath: markerPath(group: group, name: name))
+        if !proven, let listing = try? await git.run(["--git-dir=\(base.gitDirectory)", "worktree", "list", "--porcelain"], in: root) {
+            proven = listing.split(separator: "\n").contains { $0 == "worktree \(path)" }
+        }
+        guard proven else { return }
         try? FileManager.default.removeItem(atPath: path)
+        try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
         _ = try? await git.runOutcome(["--git-dir=\(base.gitDirectory)", "worktree", "prune"], in: root)
     }
 
     /// Whether `Sandboxes/<group>/<name>` exists.
     public func hasLeftover(group: String, name: String) -> Bool {
-        FileManager.default.fileExists(atPath: root + "/" + group + "/" + name)
+        guard SafeName.isSafe(group), SafeName.isSafe(name) else { return false }
+        return FileManager.default.fileExists(atPath: root + "/" + group + "/" + name)
     }
 
     private func prepareRoot() throws {
@@ -196,4 +325,10 @@ public struct SandboxManager: Sendable {
 public struct SandboxError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension String {
+    fileprivate func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
 }

@@ -32,6 +32,7 @@ struct RunOptions: ParsableArguments {
         if resume != nil && (shard != nil || output != nil || runID != nil) {
             throw CLIError("--resume takes the run's own settings: drop --shard, --output and --run-id")
         }
+        if let runID, let problem = SafeName.problem(with: runID) { throw CLIError("--run-id '\(runID)' \(problem)") }
     }
 }
 

@@ -58,13 +58,14 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// Prints to standard error (human output when standard output carries JSON or a patch).
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((Redactor.shared.redact(text) + "\n").utf8))
 }
 
 /// Errors in what the user gave (files, options, names): exit code 2, not 3.
 func isInputError(_ error: any Error) -> Bool {
     switch error {
-    case is TaskLoadError, is TaskImportError, is RunDirectoryError, is ShardError, is ModelSpecError, is ExportError: return true
+    case is TaskLoadError, is TaskImportError, is RunDirectoryError, is ShardError, is ModelSpecError, is ExportError, is UnsafeNameError:
+        return true
     case let error as ModelError: return error.kind == .badRequest
     default: return false
     }

@@ -94,7 +94,7 @@ struct RunCommand: AsyncParsableCommand {
             printError(ProgressLines.outcome(result))
             printError("trajectory: \(result.trajectoryPath)\npatch: \(result.patchPath)")
             if json {
-                print(result.json.prettyEncoded())
+                print(Redactor.shared.redact(result.json.prettyEncoded()))
             } else {
                 print(result.patch, terminator: "")
             }
@@ -134,15 +134,15 @@ enum RunFiles {
     static func write(results: [AttemptResult], configuration: RunConfiguration) throws {
         let directory = configuration.outputDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try (configuration.json.prettyEncoded() + "\n").write(toFile: directory + "/config.json", atomically: true, encoding: .utf8)
+        try RunDirectory.writeAtomically(configuration.json.prettyEncoded() + "\n", to: directory + "/config.json")
         let document: JSONValue = results.count == 1 ? results[0].json : .array(results.map(\.json))
-        try (document.prettyEncoded() + "\n").write(toFile: directory + "/result.json", atomically: true, encoding: .utf8)
+        try RunDirectory.writeAtomically(document.prettyEncoded() + "\n", to: directory + "/result.json")
         let predictions = results.map { result -> String in
             JSONValue.object([
                 "instance_id": .string(result.instanceID), "model_name_or_path": .string(result.model),
                 "model_patch": .string(result.patch),
             ]).encoded()
         }
-        try (predictions.joined(separator: "\n") + "\n").write(toFile: directory + "/predictions.jsonl", atomically: true, encoding: .utf8)
+        try RunDirectory.writeAtomically(predictions.joined(separator: "\n") + "\n", to: directory + "/predictions.jsonl")
     }
 }

@@ -27,9 +27,11 @@ struct LoopHarness {
         _ model: any ChatModel, budget: Budget = Budget(maxSteps: 30, maxSeconds: 120), testSuite: (any TestSuite)? = nil,
         stopWhenTestsPass: Bool = true, secrets: [String] = [], problem: String = "Fix the bug."
     ) async throws -> (AgentOutcome, TrajectoryFile) {
-        let recorder = try TrajectoryRecorder(path: trajectoryPath, secrets: secrets)
+        let redactor = Redactor()
+        for secret in secrets { redactor.register(secret) }
+        let recorder = try TrajectoryRecorder(path: trajectoryPath, redactor: redactor)
         let agent = Agent(
-            model: model, context: ToolContext(worktree: sandbox.path, testSuite: testSuite), sandbox: sandbox,
+            model: model, context: ToolContext(worktree: sandbox.path, testSuite: testSuite, git: sandbox.git), sandbox: sandbox,
             settings: AgentSettings(budget: budget, stopWhenTestsPass: stopWhenTestsPass), recorder: recorder)
         let outcome = await agent.run(AgentTask(instanceID: "t-1", repositoryName: "test/repo", problemStatement: problem))
         return (outcome, try TrajectoryFile(path: trajectoryPath))

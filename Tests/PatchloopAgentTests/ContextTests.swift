@@ -26,7 +26,7 @@ struct ContextTests {
         let harness = try await LoopHarness(files: files.merging(["a.txt": "alpha\n"]) { $1 })
         let recorder = try TrajectoryRecorder(path: harness.trajectoryPath)
         let agent = Agent(
-            model: model, context: ToolContext(worktree: harness.sandbox.path, testSuite: nil), sandbox: harness.sandbox,
+            model: model, context: ToolContext(worktree: harness.sandbox.path, testSuite: nil, git: harness.sandbox.git), sandbox: harness.sandbox,
             settings: AgentSettings(budget: Budget(maxSteps: maxSteps, maxSeconds: nil), context: context), recorder: recorder)
         let outcome = await agent.run(AgentTask(instanceID: "ctx", repositoryName: "t/ctx", problemStatement: "PROBLEM-STATEMENT-MARKER: fix module 3."))
         return (outcome, try TrajectoryFile(path: harness.trajectoryPath), harness)

@@ -67,7 +67,7 @@ struct FailureTaxonomyTests {
 
         // The candidate: made in a scratch worktree, as an agent would have made it.
         let scratch = try await manager.makeSandbox(from: base, group: "craft", name: "work")
-        if crafted.onGold { #expect(try await scratch.apply(patch: task.goldPatch).applied) }
+        if crafted.onGold { #expect(try await scratch.apply(patch: task.goldPatch, isolation: .bubblewrap).applied) }
         let path = scratch.path + "/" + crafted.file
         let original = try String(contentsOfFile: path, encoding: .utf8)
         let changed = crafted.change(original)

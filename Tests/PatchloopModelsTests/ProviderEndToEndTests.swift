@@ -111,9 +111,11 @@ struct LoopHarnessDirectory {
     }
 
     func run(_ model: any ChatModel, budget: Budget, secrets: [String] = []) async throws -> (AgentOutcome, TrajectoryFile) {
-        let recorder = try TrajectoryRecorder(path: trajectoryPath, secrets: secrets)
+        let redactor = Redactor()
+        for secret in secrets { redactor.register(secret) }
+        let recorder = try TrajectoryRecorder(path: trajectoryPath, redactor: redactor)
         let agent = Agent(
-            model: model, context: ToolContext(worktree: sandbox.path, testSuite: nil), sandbox: sandbox,
+            model: model, context: ToolContext(worktree: sandbox.path, testSuite: nil, git: sandbox.git), sandbox: sandbox,
             settings: AgentSettings(budget: budget), recorder: recorder)
         let outcome = await agent.run(AgentTask(instanceID: "t", repositoryName: "t/t", problemStatement: "Change alpha to omega."))
         return (outcome, try TrajectoryFile(path: trajectoryPath))

@@ -21,7 +21,8 @@ struct Workspace {
             root = directory.path + "/work"
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         }
-        context = ToolContext(worktree: root, testSuite: testSuite)
+        context = ToolContext(
+            worktree: root, testSuite: testSuite, git: git ? WorktreeGit(gitDirectory: root + "/.git", workTree: root) : nil)
     }
 
     func call(_ tool: String, _ arguments: JSONValue) async -> Observation {

@@ -9,7 +9,7 @@ struct BubblewrapTests {
 
     func sandboxed(_ command: String, in worktree: String, timeout: Double = 30) async throws -> ProcessOutcome {
         try await runner.run(
-            CommandIsolation.bubblewrap.spec(command: command, worktree: worktree, environment: ProcessEnvironment.scrubbed(), timeout: timeout))
+            CommandIsolation.bubblewrap.spec(command: command, worktree: worktree, environment: ProcessEnvironment.allowListed(), timeout: timeout))
     }
 
     @Test("bubblewrap can start on this machine")
@@ -17,24 +17,32 @@ struct BubblewrapTests {
         #expect(await CommandIsolation.checkBubblewrap() == nil)
     }
 
-    @Test("the worktree is writable, the rest of the file system is not, and /tmp is private")
+    @Test("the worktree is writable, the system is read-only, /tmp is private, and nothing else of the host is there")
     func writesAreConfined() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try directory.write(["worktree/a.txt": "a\n"])
+        try directory.write(["worktree/a.txt": "a\n", "beside.txt": "secret beside the worktree\n"])
         let worktree = directory.path + "/worktree"
-        // Outside /tmp: inside the sandbox /tmp is a private tmpfs, so a write there
-        // "succeeds" without reaching the host; elsewhere the root is read-only.
-        let outside = "/var/tmp/patchloop-escape-\(UUID().uuidString)"
+        let escape = "/usr/patchloop-escape-\(UUID().uuidString)"
         let besideWorktree = directory.path + "/beside.txt"
         let outcome = try await sandboxed(
-            "echo inside > made.txt && echo tmp > /tmp/patchloop-private-check && echo x > \(besideWorktree) && (echo escaped > \(outside) 2>&1 || echo refused)",
+            """
+            echo inside > made.txt
+            echo tmp > /tmp/patchloop-private-check
+            (echo escaped > \(escape)) 2>/dev/null || echo "usr refused"
+            cat \(besideWorktree) 2>/dev/null || echo "beside hidden"
+            ls /root /home /work 2>/dev/null | head -1; echo "listed"
+            test -e /etc/shadow && echo "shadow visible" || echo "no shadow"
+            """,
             in: worktree)
         #expect(outcome.exitCode == 0)
-        #expect(outcome.standardOutput.text.contains("refused"))
+        let text = outcome.standardOutput.text
+        #expect(text.contains("usr refused"))
+        #expect(text.contains("beside hidden"))
+        #expect(!text.contains("secret beside"))
+        #expect(text.contains("no shadow"))
         #expect(try directory.read("worktree/made.txt") == "inside\n")
-        #expect(!FileManager.default.fileExists(atPath: outside))
-        #expect(!FileManager.default.fileExists(atPath: besideWorktree))
+        #expect(!FileManager.default.fileExists(atPath: escape))
         #expect(!FileManager.default.fileExists(atPath: "/tmp/patchloop-private-check"))
     }
 

@@ -69,16 +69,26 @@ struct ProcessRunnerTests {
         #expect(outcome.standardError.text == "oops\n")
     }
 
-    @Test("the default environment has no secrets")
-    func environmentIsScrubbed() async throws {
-        let scrubbed = ProcessEnvironment.scrubbed([
+    @Test("the default environment is an allow-list: secrets under any name stay out")
+    func environmentIsAllowListed() async throws {
+        let allowed = ProcessEnvironment.allowListed([
             "PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-1", "GITHUB_TOKEN": "t", "AWS_SECRET": "s", "DB_PASSWORD": "p", "HOME": "/root",
+            "PGPASSWORD": "pw", "DATABASE_URL": "postgres://u:pw@db/x", "AZURE_OPENAI_KEY": "k", "LC_ALL": "C", "MY_SETTING": "1",
         ])
-        #expect(scrubbed == ["PATH": "/usr/bin:/bin", "HOME": "/root"])
-        setenv("PATCHLOOP_TEST_API_KEY", "sk-test-secret-value", 1)
-        defer { unsetenv("PATCHLOOP_TEST_API_KEY") }
+        #expect(allowed == ["PATH": "/usr/bin:/bin", "HOME": "/root", "LC_ALL": "C"])
+        // A name the user passes through on purpose, by flag or by PATCHLOOP_PASS_ENV.
+        let passed = ProcessEnvironment.allowListed(
+            ["PATH": "/bin", "MY_SETTING": "1", "OTHER": "2", "PATCHLOOP_PASS_ENV": "OTHER"], passing: ["MY_SETTING"])
+        #expect(passed == ["PATH": "/bin", "MY_SETTING": "1", "OTHER": "2"])
+        setenv("PATCHLOOP_TEST_DATABASE_URL", "postgres://user:hunter2-secret@db/x", 1)
+        setenv("PGPASSWORD", "pg-secret-value", 1)
+        defer {
+            unsetenv("PATCHLOOP_TEST_DATABASE_URL")
+            unsetenv("PGPASSWORD")
+        }
         let outcome = try await runner.run(ProcessSpec(executable: "env", timeout: 10))
-        #expect(!outcome.standardOutput.text.contains("sk-test-secret-value"))
+        #expect(!outcome.standardOutput.text.contains("hunter2-secret"))
+        #expect(!outcome.standardOutput.text.contains("pg-secret-value"))
         #expect(outcome.standardOutput.text.contains("PATH="))
     }
 

@@ -35,7 +35,7 @@ struct SandboxTests {
 
         // The patch applies to a fresh checkout of the base and reproduces the files.
         let fresh = try await manager.makeSandbox(from: base, group: "run1", name: "task-1-check")
-        let application = try await fresh.apply(patch: patch)
+        let application = try await fresh.apply(patch: patch, isolation: .bubblewrap)
         #expect(application.applied)
         #expect(try String(contentsOfFile: fresh.path + "/src/a.py", encoding: .utf8) == "x = 2\n")
         #expect(try Data(contentsOf: URL(fileURLWithPath: fresh.path + "/blob.bin")) == Data([0, 1, 2, 255, 0]))
@@ -90,7 +90,7 @@ struct SandboxTests {
         let manager = SandboxManager(root: directory.path + "/Sandboxes")
         let sandbox = try await manager.makeSandbox(from: try await manager.baseRepository(gitRepository: repository), group: "g", name: "n")
         let patch = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-not there\n+two\n"
-        let application = try await sandbox.apply(patch: patch)
+        let application = try await sandbox.apply(patch: patch, isolation: .bubblewrap)
         #expect(!application.applied)
         #expect(try String(contentsOfFile: sandbox.path + "/a.txt", encoding: .utf8) == "one\n")
     }

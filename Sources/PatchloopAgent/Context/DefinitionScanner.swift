@@ -85,7 +85,7 @@ struct UniversalCtags: Sendable {
     var executable: String
 
     static func locate(runner: ProcessRunner) async -> UniversalCtags? {
-        let environment = ProcessEnvironment.scrubbed()
+        let environment = ProcessEnvironment.allowListed()
         guard let path = ProcessRunner.resolveExecutable("ctags", environment: environment) else { return nil }
         let outcome = try? await runner.run(
             ProcessSpec(executable: path, arguments: ["--version"], environment: environment, timeout: 10, mergeStandardError: true))

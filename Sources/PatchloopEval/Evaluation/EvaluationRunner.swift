@@ -249,7 +249,7 @@ public struct EvaluationRunner: Sendable {
             }
             do {
                 let base = try await runner.base(for: task)
-                let score = try await Scorer(sandboxes: sandboxes, isolation: settings.isolation)
+                let score = try await Scorer(sandboxes: sandboxes, isolation: settings.isolation, hiding: [settings.outputDirectory])
                     .score(task, patch: patch, base: base, group: settings.runID, name: names[0])
                 return AttemptRecord(
                     instanceID: task.instanceID, attempt: item.attempt, model: model, patch: patch, exitStatus: nil, detail: "",

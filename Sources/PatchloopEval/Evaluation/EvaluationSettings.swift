@@ -83,6 +83,8 @@ public struct EvaluationSettings: Sendable {
             let kind = document["kind"]?.stringValue, let ids = document["instance_ids"]?.arrayValue?.compactMap(\.stringValue),
             let attempts = document["attempts"]?.intValue
         else { throw fail("run_id, kind, output_directory, instance_ids or attempts is missing") }
+        if let problem = SafeName.problem(with: runID) { throw fail("run_id '\(runID)' \(problem)") }
+        if let bad = ids.first(where: { !SafeName.isSafe($0) }) { throw fail("instance id '\(bad)' \(SafeName.problem(with: bad) ?? "")") }
         var shard: Shard?
         if let index = document["shard"]?["index"]?.intValue, let count = document["shard"]?["count"]?.intValue {
             shard = try Shard(index: index, count: count)

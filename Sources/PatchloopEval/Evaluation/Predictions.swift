@@ -62,6 +62,9 @@ public enum PredictionsFile {
             guard let instanceID = entry["instance_id"]?.stringValue else {
                 throw TaskImportError("predictions file \(path) \(where_): instance_id is missing")
             }
+            if let problem = SafeName.problem(with: instanceID) {
+                throw TaskImportError("predictions file \(path) \(where_): instance_id \(SafeName.quotedForMessage(instanceID)) \(problem)")
+            }
             let patchValue = entry["model_patch"]
             if let patchValue, !patchValue.isNull, patchValue.stringValue == nil {
                 throw TaskImportError("predictions file \(path) \(where_) (\(instanceID)): model_patch must be a string or null")

@@ -23,12 +23,13 @@ public struct RunDirectory: Sendable {
 
     public var exists: Bool { FileManager.default.fileExists(atPath: configPath) }
 
-    /// Writes `text` to `destination` by way of a temporary file and a rename.
+    /// Writes `text` to `destination` by way of a temporary file and a rename, with every
+    /// secret the redactor knows taken out.
     public static func writeAtomically(_ text: String, to destination: String) throws {
         let directory = (destination as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temporary = directory + "/.\((destination as NSString).lastPathComponent).\(UUID().uuidString.prefix(8)).tmp"
-        try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+        try Redactor.shared.redact(text).write(toFile: temporary, atomically: false, encoding: .utf8)
         guard rename(temporary, destination) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)
@@ -43,7 +44,7 @@ public struct RunDirectory: Sendable {
 
     /// Appends the attempt's prediction as one line (one `write`, so never interleaved).
     public func appendPrediction(_ record: AttemptRecord) throws {
-        var line = Array((record.prediction.json.encoded() + "\n").utf8)
+        var line = Array((Redactor.shared.redact(record.prediction.json.encoded()) + "\n").utf8)
         let descriptor = open(predictionsPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw RunDirectoryError("cannot open \(predictionsPath): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }

@@ -35,8 +35,8 @@ public enum TaskWriter {
         let fileManager = FileManager.default
         var seen = Set<String>()
         for task in tasks {
-            guard TaskWriter.isSafeFolderName(task.instanceID) else {
-                throw TaskImportError("instance_id '\(task.instanceID)' cannot name a folder (it has '/', '..' or a control character)")
+            if let problem = SafeName.problem(with: task.instanceID) {
+                throw TaskImportError("instance_id \(SafeName.quotedForMessage(task.instanceID)) \(problem): it cannot name a task folder")
             }
             guard seen.insert(task.instanceID).inserted else {
                 throw TaskImportError("instance_id '\(task.instanceID)' appears twice in the input: ids must be unique")
@@ -76,10 +76,5 @@ public enum TaskWriter {
             written.append(final)
         }
         return written
-    }
-
-    static func isSafeFolderName(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.hasPrefix(".")
-            && !name.unicodeScalars.contains { $0.value < 0x20 }
     }
 }

@@ -92,9 +92,15 @@ public struct SWEbenchImporter: Sendable {
             return value
         }
         let instanceID = try required("instance_id")
+        if let problem = SafeName.problem(with: instanceID) {
+            throw TaskImportError("\(where_): instance_id \(SafeName.quotedForMessage(instanceID)) \(problem)")
+        }
         let here = "\(where_) (\(instanceID))"
         let repo = try required("repo")
-        _ = try required("base_commit").lowercased()
+        let baseCommit = try required("base_commit").lowercased()
+        guard (4...64).contains(baseCommit.count), baseCommit.allSatisfy(\.isHexDigit) else {
+            throw TaskImportError("\(here): base_commit '\(baseCommit.prefix(80))' is not a commit id (hex digits)")
+        }
         guard document["problem_statement"]?.stringValue != nil else { throw TaskImportError("\(here): problem_statement is missing") }
         let failToPass: [String]
         do {
