@@ -253,9 +253,11 @@ public struct SandboxManager: Sendable {
         guard made else { throw SandboxError("cannot make \(path): its folder keeps disappearing") }
         try? "\(getpid())\n".write(toFile: markerPath(group: group, name: name), atomically: false, encoding: .utf8)
         do {
-            try await git.run(
-                ["--git-dir=\(base.gitDirectory)", "-c", "checkout.workers=0", "worktree", "add", "--detach", "--quiet", path, base.commit],
-                in: root)
+            try await RepositoryLocks.shared.withLock(base.gitDirectory) {
+                try await git.run(
+                    ["--git-dir=\(base.gitDirectory)", "-c", "checkout.workers=0", "worktree", "add", "--detach", "--quiet", path, base.commit],
+                    in: root)
+            }
             let worktreeGit = try WorktreeGit.forNewWorktree(path, repository: base.gitDirectory)
             return Sandbox(path: path, base: base, git: worktreeGit, excludesFile: excludesFile)
         } catch {
@@ -272,11 +274,13 @@ public struct SandboxManager: Sendable {
 
     /// Removes a sandbox's worktree and its registration in the base repository.
     public func remove(_ sandbox: Sandbox) async {
-        let outcome = try? await git.runOutcome(
-            ["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "remove", "--force", "--force", sandbox.path], in: root)
-        if outcome?.succeeded != true {
-            try? FileManager.default.removeItem(atPath: sandbox.path)
-            _ = try? await git.runOutcome(["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "prune"], in: root)
+        _ = try? await RepositoryLocks.shared.withLock(sandbox.base.gitDirectory) {
+            let outcome = try? await git.runOutcome(
+                ["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "remove", "--force", "--force", sandbox.path], in: root)
+            if outcome?.succeeded != true {
+                try? FileManager.default.removeItem(atPath: sandbox.path)
+                _ = try? await git.runOutcome(["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "prune"], in: root)
+            }
         }
         let parent = (sandbox.path as NSString).deletingLastPathComponent
         let name = (sandbox.path as NSString).lastPathComponent
@@ -300,7 +304,9 @@ public struct SandboxManager: Sendable {
         guard proven else { return }
         try? FileManager.default.removeItem(atPath: path)
         try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
-        _ = try? await git.runOutcome(["--git-dir=\(base.gitDirectory)", "worktree", "prune"], in: root)
+        _ = try? await RepositoryLocks.shared.withLock(base.gitDirectory) {
+            _ = try? await git.runOutcome(["--git-dir=\(base.gitDirectory)", "worktree", "prune"], in: root)
+        }
     }
 
     /// Whether `Sandboxes/<group>/<name>` exists.

@@ -98,7 +98,10 @@ struct RunCommand: AsyncParsableCommand {
             } else {
                 print(result.patch, terminator: "")
             }
-            return result.resolved ? 0 : 1
+            if result.resolved { return 0 }
+            // The documented contract: a model or harness failure is 3, not "not resolved".
+            let status = ExitStatus(result.exitStatus)
+            return status == .modelError || status == .infrastructureError ? 3 : 1
         }
     }
 }

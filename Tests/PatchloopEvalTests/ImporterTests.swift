@@ -87,8 +87,8 @@ struct ImporterTests {
         defer { directory.remove() }
         let lines = [
             #"{"instance_id": "a__b-1", "repo": "a/b", "problem_statement": "x", "FAIL_TO_PASS": "[\"t\"]"}"#,
-            #"{"instance_id": "a__b-2", "repo": "a/b", "base_commit": "abc", "problem_statement": "x", "FAIL_TO_PASS": "not json"}"#,
-            #"{"instance_id": "a__b-3", "repo": "a/b", "base_commit": "abc", "problem_statement": "x", "FAIL_TO_PASS": []}"#,
+            #"{"instance_id": "a__b-2", "repo": "a/b", "base_commit": "abc1234", "problem_statement": "x", "FAIL_TO_PASS": "not json"}"#,
+            #"{"instance_id": "a__b-3", "repo": "a/b", "base_commit": "abc1234", "problem_statement": "x", "FAIL_TO_PASS": []}"#,
             "{not json",
         ]
         try lines.prefix(3).joined(separator: "\n").write(toFile: directory.path + "/rows.jsonl", atomically: true, encoding: .utf8)
