@@ -155,7 +155,7 @@ public struct AttemptRunner: Sendable {
             agent.onStep = { onStep(instanceID, $0) }
         }
         let context = await RepositoryContext.build(
-            root: sandbox.path, issue: task.problemStatement, settings: configuration.repositoryContext)
+            root: sandbox.path, issue: task.problemStatement, settings: configuration.repositoryContext, git: sandbox.git)
         let agentTask = AgentTask(
             instanceID: task.instanceID, repositoryName: task.repo, problemStatement: task.problemStatement, hints: task.hintsText,
             testCommand: task.testCommand, context: context.text)

@@ -137,7 +137,8 @@ public struct SolveRunner: Sendable {
         uncommitted: [String]
     ) async throws -> SolveResult {
         let suite = try DetectedTestSuite(tests, isolation: request.isolation, timeout: request.testTimeout)
-        let context = await RepositoryContext.build(root: sandbox.path, issue: task.problemStatement, settings: request.repositoryContext)
+        let context = await RepositoryContext.build(
+            root: sandbox.path, issue: task.problemStatement, settings: request.repositoryContext, git: sandbox.git)
         for problem in context.problems { progress("warning: \(problem)") }
         if let map = context.map {
             progress(String(format: "repository map: %d of %d files, %d tokens, %.2f s", map.shownFiles.count, map.totalFiles, map.tokens, map.buildSeconds))

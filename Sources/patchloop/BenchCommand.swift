@@ -45,11 +45,23 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Also measure export throughput over 200 scripted attempts.")
     var export = false
 
+    @Option(help: "Measure only what bubblewrap adds to one run_tests of this task folder (e.g. Tasks/patchloop__roman-1).")
+    var sandboxCost: String?
+
     func run() async throws {
         try await reportingErrors {
             if let map { return try await measureMap(map) }
             let work = NSTemporaryDirectory() + "patchloop-bench-\(UUID().uuidString.prefix(8))"
             defer { try? FileManager.default.removeItem(atPath: work) }
+            if let sandboxCost {
+                let task = try TaskStore.loadTask(sandboxCost)
+                print("sandbox cost: \(task.instanceID)'s test command (\(task.testCommand)), \(repetitions * 4) runs each, interleaved")
+                let results = try await Benchmarks.sandboxCost(task: task, repetitions: repetitions * 4, workDirectory: work)
+                for (name, summary) in results {
+                    print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "median %.1f ms, p90 %.1f ms", summary.median, summary.p90))
+                }
+                return 0
+            }
             print("loop: scripted model, every step read_file of a small file, trajectory written per step")
             for (count, summary) in try await Benchmarks.loopSteps(stepCounts: steps, workDirectory: work) {
                 print(String(format: "  %4d steps: median %.3f ms/step, p90 %.3f ms", count, summary.median, summary.p90))

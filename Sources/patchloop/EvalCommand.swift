@@ -262,7 +262,7 @@ final class ProgressDisplay: Sendable {
             return
         }
         // Clear the status line, print the event above it, draw the status line again.
-        var text = "\r\u{1B}[K" + line + "\n"
+        var text = "\r\u{1B}[K" + Redactor.shared.redact(line) + "\n"
         if let status { text += status }
         hasStatusLine.withLock { $0 = status != nil }
         FileHandle.standardError.write(Data(text.utf8))

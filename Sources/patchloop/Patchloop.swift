@@ -35,8 +35,18 @@ struct SandboxOptions: ParsableArguments {
     @Flag(name: .customLong("no-sandbox"), help: "Run test commands without bubblewrap (only where it cannot run).")
     var noSandbox = false
 
+    @Option(
+        name: .customLong("pass-env"),
+        help: "Hand this variable of Patchloop's environment to test commands (repeatable); all others but PATH, locale and toolchain settings stay out.")
+    var passEnvironment: [String] = []
+
     /// Bubblewrap unless refused; fails with the reason when it cannot start.
     func isolation() async throws -> CommandIsolation {
+        if !passEnvironment.isEmpty {
+            // Read by every child environment this process builds (ProcessEnvironment.allowListed).
+            let names = ProcessEnvironment.passedThrough() + passEnvironment
+            setenv(ProcessEnvironment.passThroughVariable, names.joined(separator: ","), 1)
+        }
         if noSandbox { return .none }
         if let problem = await CommandIsolation.checkBubblewrap() {
             throw CLIError(problem, exitCode: 3)

@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopCore
+import PatchloopWorkspace
 
 /// What repository-level context goes before the issue in the first prompt.
 public struct RepositoryContextSettings: Sendable, Hashable {
@@ -37,15 +38,16 @@ public struct RepositoryContext: Sendable {
 
     /// Builds the context of the worktree at `root` for `issue`. Never fails: a map that
     /// cannot be built is left out and named in `problems`.
-    public static func build(root: String, issue: String, settings: RepositoryContextSettings) async -> RepositoryContext {
+    public static func build(root: String, issue: String, settings: RepositoryContextSettings, git: WorktreeGit? = nil) async -> RepositoryContext {
         var context = RepositoryContext(instructions: nil, map: nil, problems: [])
         if settings.includeInstructions {
             context.instructions = ProjectInstructions.load(root: root)
         }
         if settings.mapTokens > 0 {
             do {
-                let map = try await RepositoryMapBuilder(tokenBudget: settings.mapTokens, useCtags: settings.useCtags)
-                    .build(root: root, issue: issue)
+                var builder = RepositoryMapBuilder(tokenBudget: settings.mapTokens, useCtags: settings.useCtags)
+                if let git { builder.gitOptions = ["--git-dir=\(git.gitDirectory)", "--work-tree=\(git.workTree)"] }
+                let map = try await builder.build(root: root, issue: issue)
                 if !map.text.isEmpty { context.map = map }
             } catch {
                 context.problems.append("the repository map could not be built: \(error)")

@@ -42,6 +42,9 @@ public struct RepositoryMapBuilder: Sendable {
     public var tokenBudget: Int
     public var scanner: DefinitionScanner
     public var git = Git()
+    /// `--git-dir=… --work-tree=…` for a Patchloop worktree: git is then never pointed at
+    /// the repository through the worktree's own `.git` file, which setup commands could replace.
+    public var gitOptions: [String] = []
 
     public init(tokenBudget: Int = 1024, useCtags: Bool = true) {
         self.tokenBudget = tokenBudget
@@ -57,7 +60,7 @@ public struct RepositoryMapBuilder: Sendable {
     /// Builds the map of the files under `root` (a git worktree, or any folder) for `issue`.
     public func build(root: String, issue: String) async throws -> RepositoryMap {
         let started = Date()
-        let listing = try await RepositoryFiles.list(root: root, git: git)
+        let listing = try await RepositoryFiles.list(root: root, git: git, options: gitOptions)
         let terms = IssueTerms(issue: issue)
         var scores = ScoreBoard(files: listing.files)
 
@@ -125,7 +128,7 @@ public struct RepositoryMapBuilder: Sendable {
         var arguments = ["grep", "-I", "-o", "-w", "-F", "-z", "--no-color"]
         if !isGit { arguments.append("--no-index") }
         for name in names { arguments += ["-e", name] }
-        let outcome = try await git.runOutcome(arguments, in: root, timeout: 120)
+        let outcome = try await git.runOutcome(gitOptions + arguments, in: root, timeout: 120)
         var counts: [String: [String: Int]] = [:]
         for line in outcome.standardOutput.text.split(separator: "\n") {
             guard let separator = line.firstIndex(of: "\0") else { continue }
@@ -141,7 +144,7 @@ public struct RepositoryMapBuilder: Sendable {
         var arguments = ["grep", "-I", "-l", "-w", "-F", "-z", "--no-color"]
         if !isGit { arguments.append("--no-index") }
         for name in names { arguments += ["-e", name] }
-        let outcome = try await git.runOutcome(arguments, in: root, timeout: 120)
+        let outcome = try await git.runOutcome(gitOptions + arguments, in: root, timeout: 120)
         return outcome.standardOutput.text.split(separator: "\0").map(String.init)
     }
 
@@ -191,10 +194,10 @@ enum RepositoryFiles {
     static let skippedFolders: Set<String> = [".git", ".build", "node_modules", "__pycache__", ".venv", "venv", ".tox", "target", "dist"]
 
     /// Tracked files of a git work tree, or every file under a plain folder.
-    static func list(root: String, git: Git) async throws -> (files: [String], isGit: Bool) {
-        let inside = try? await git.runOutcome(["rev-parse", "--is-inside-work-tree"], in: root)
+    static func list(root: String, git: Git, options: [String] = []) async throws -> (files: [String], isGit: Bool) {
+        let inside = try? await git.runOutcome(options + ["rev-parse", "--is-inside-work-tree"], in: root)
         if inside?.succeeded == true, inside?.standardOutput.text.hasPrefix("true") == true {
-            let output = try await git.run(["ls-files", "-z"], in: root)
+            let output = try await git.run(options + ["ls-files", "-z"], in: root)
             return (output.split(separator: "\0").map(String.init), true)
         }
         var files: [String] = []
