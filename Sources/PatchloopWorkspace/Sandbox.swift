@@ -116,7 +116,9 @@ public struct SandboxManager: Sendable {
 
     /// Makes (or reuses) a git repository holding the files of `directory` as one
     /// commit with a fixed author and date, so the commit id depends only on the files.
-    public func baseRepository(forFilesIn directory: String, name: String) async throws -> BaseRepository {
+    public func baseRepository(forFilesIn givenDirectory: String, name: String) async throws -> BaseRepository {
+        // Absolute: git runs with this folder as its working directory and as --work-tree.
+        let directory = URL(fileURLWithPath: givenDirectory).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: directory) else {
             throw SandboxError("the task's repository files are missing: \(directory) does not exist")
         }
