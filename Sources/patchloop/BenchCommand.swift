@@ -45,6 +45,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Also measure export throughput over 200 scripted attempts.")
     var export = false
 
+    func validate() throws {
+        try OptionRange.count(mapTokens, "--map-tokens", from: 0, to: 10_000_000)
+        for count in steps { try OptionRange.count(count, "--steps", to: 1_000_000) }
+        for count in files { try OptionRange.count(count, "--files", to: 10_000_000) }
+        try OptionRange.count(repetitions, "--repetitions", to: 10_000)
+    }
+
     func run() async throws {
         try await reportingErrors {
             if let map { return try await measureMap(map) }

@@ -26,6 +26,7 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         guard workers > 0 else { throw CLIError("--workers must be at least 1") }
+        try OptionRange.count(workers, "--workers", to: OptionRange.maxWorkers)
         if retryErrors && resume == nil {
             throw CLIError("--retry-errors goes with --resume RUN_DIR")
         }
@@ -66,11 +67,15 @@ struct EvalCommand: AsyncParsableCommand {
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var sandbox: SandboxOptions
 
+    func validate() throws {
+        guard attempts > 0 else { throw CLIError("--attempts must be at least 1") }
+        try OptionRange.count(attempts, "--attempts", to: OptionRange.maxAttempts)
+        if let maxTotalCost { try OptionRange.number(maxTotalCost, "--max-total-cost", to: OptionRange.maxDollars) }
+        if let maxTotalTokens { try OptionRange.count(maxTotalTokens, "--max-total-tokens", to: OptionRange.maxTokens) }
+    }
+
     func run() async throws {
         try await reportingErrors {
-            guard attempts > 0 else { throw CLIError("--attempts must be at least 1") }
-            if let maxTotalCost, maxTotalCost <= 0 { throw CLIError("--max-total-cost must be positive") }
-            if let maxTotalTokens, maxTotalTokens <= 0 { throw CLIError("--max-total-tokens must be positive") }
             var settings: EvaluationSettings
             let taskSet: [TaskInstance]
             if let resume = run.resume {

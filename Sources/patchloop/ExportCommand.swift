@@ -40,6 +40,10 @@ struct ExportCommand: AsyncParsableCommand {
     @Flag(help: "openai only: put provenance in each row as `metadata` instead of a sidecar file.")
     var inlineMetadata = false
 
+    func validate() throws {
+        if let maxTokens { try OptionRange.count(maxTokens, "--max-tokens", to: OptionRange.maxTokens) }
+    }
+
     func run() async throws {
         try await reportingErrors {
             guard let format = ExportFormat(rawValue: format) else {

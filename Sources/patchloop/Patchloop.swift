@@ -25,6 +25,37 @@ struct Patchloop: AsyncParsableCommand {
             ExportCommand.self, StatsCommand.self, FlywheelCommand.self, BenchCommand.self,
         ]
     )
+
+    /// argument-parser's own `main` exits 64 for a parse error and 1 for an error thrown by
+    /// `validate()`; the documented contract is 2 for every usage or input error (1 means
+    /// "not resolved" or "stopped by the budget"), so parsing and running are split here.
+    static func main() async {
+        var command: any ParsableCommand
+        do {
+            command = try await asyncParseAsRoot()
+        } catch {
+            exitForUsage(error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            exitForUsage(error)
+        }
+        Foundation.exit(0)
+    }
+
+    /// Help and `--version` exit 0 as argument-parser prints them; any other error is a usage error.
+    private static func exitForUsage(_ error: any Error) -> Never {
+        if exitCode(for: error).isSuccess { exit(withError: error) }
+        printError(fullMessage(for: error))
+        Foundation.exit(2)
+    }
 }
 
 /// Options every command that runs attempts shares.

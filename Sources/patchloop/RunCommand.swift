@@ -30,11 +30,16 @@ struct BudgetOptions: ParsableArguments {
         return settings
     }
 
-    func settings() throws -> AgentSettings {
+    func validate() throws {
         guard maxSteps > 0 else { throw CLIError("--max-steps must be at least 1") }
-        guard maxSeconds > 0 else { throw CLIError("--max-seconds must be positive") }
-        if let maxTokens, maxTokens <= 0 { throw CLIError("--max-tokens must be positive") }
-        if let maxCost, maxCost <= 0 { throw CLIError("--max-cost must be positive") }
+        try OptionRange.count(maxSteps, "--max-steps", to: 1_000_000)
+        try OptionRange.seconds(maxSeconds, "--max-seconds")
+        if let maxTokens { try OptionRange.count(maxTokens, "--max-tokens", to: OptionRange.maxTokens) }
+        if let maxCost { try OptionRange.number(maxCost, "--max-cost", to: OptionRange.maxDollars) }
+    }
+
+    func settings() throws -> AgentSettings {
+        try validate()
         return AgentSettings(
             budget: Budget(maxSteps: maxSteps, maxSeconds: maxSeconds, maxTokens: maxTokens, maxCost: maxCost),
             stopWhenTestsPass: !noStopOnPass)

@@ -59,9 +59,13 @@ struct ValidateTasks: AsyncParsableCommand {
     @Flag(help: "Print one JSON document on stdout (human output goes to stderr).")
     var json = false
 
+    func validate() throws {
+        guard workers > 0 else { throw CLIError("--workers must be at least 1") }
+        try OptionRange.count(workers, "--workers", to: OptionRange.maxWorkers)
+    }
+
     func run() async throws {
         try await reportingErrors {
-            guard workers > 0 else { throw CLIError("--workers must be at least 1") }
             let tasks = try TaskStore.load(directory)
             let isolation = try await sandbox.isolation()
             let configuration = RunConfiguration(
