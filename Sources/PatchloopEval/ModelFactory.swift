@@ -130,12 +130,14 @@ public enum ModelFactory {
         let environment = configuration.environment
         var prices = PriceTable()
         if let file = configuration.pricesFile { try prices.merge(file: file) }
+        // Clamped before the conversion to Int, which traps on NaN or a number beyond Int's range.
+        let idleSeconds = configuration.idleTimeout.isNaN ? 120 : min(max(configuration.idleTimeout, 0.001), 1e9)
         func endpoint(baseURL: String, key: String?) -> ProviderEndpoint {
             // Whatever the key's variable is called, its value never reaches a file or the screen.
             if let key { Redactor.shared.register(key) }
             return ProviderEndpoint(
                 baseURL: baseURL, apiKey: key, stream: configuration.stream, retry: RetryPolicy(maxRetries: configuration.maxRetries),
-                idleTimeout: .milliseconds(Int(configuration.idleTimeout * 1000)))
+                idleTimeout: .milliseconds(Int(idleSeconds * 1000)))
         }
         func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
 
