@@ -63,6 +63,8 @@ public struct EvaluationOutcome: Sendable {
 ///
 /// Resuming (`resume: true`) keeps every complete results file, redoes the rest, and
 /// rebuilds `predictions.jsonl` from the results; nothing is lost and nothing counted twice.
+///
+/// One process at a time works in a run directory (`RunDirectoryLock`).
 public struct EvaluationRunner: Sendable {
     public var settings: EvaluationSettings
     /// The task set (every instance in `settings.instanceIDs`).
@@ -94,6 +96,8 @@ public struct EvaluationRunner: Sendable {
     public func run() async throws -> EvaluationOutcome {
         let directory = RunDirectory(settings.outputDirectory)
         let started = Date()
+        let lock = try await RunDirectoryLock.acquire(directory: directory.path)
+        defer { lock.release() }
         if directory.exists && !resume {
             throw RunDirectoryError("\(directory.path) already holds a run: resume it with --resume \(directory.path), or choose another --output")
         }
