@@ -17,7 +17,9 @@ struct Patchloop: AsyncParsableCommand {
             Trajectories, results and patches go to runs/<run-id>/.
 
             Exit codes: 0 resolved / success (solve: a patch with the tests passing), 1 ran but not resolved (or a task \
-            invalid; solve: no passing patch within the budget), 2 usage or input error, 3 infrastructure or model error.
+            invalid; solve: no passing patch within the budget), 2 usage or input error, 3 infrastructure or model error, \
+            130 / 143 interrupted by SIGINT / SIGTERM (eval, score, run, tasks validate: the work under way is stopped \
+            and cleaned up; eval and score print how to resume).
             """,
         version: PatchloopVersion.current,
         subcommands: [
@@ -103,16 +105,24 @@ func isInputError(_ error: any Error) -> Bool {
 }
 
 /// Runs a command body, turning errors into a one-line message and an exit code.
-func reportingErrors(_ body: () async throws -> Int32) async throws {
-    let code: Int32
+///
+/// An `interruptible` body runs as a task that SIGINT and SIGTERM cancel (see
+/// `Interruption`); the command then exits 130 or 143, whatever the body returned.
+func reportingErrors(interruptible: Bool = false, _ body: @escaping @Sendable () async throws -> Int32) async throws {
+    var code: Int32
     do {
-        code = try await body()
+        code = interruptible ? try await Interruption.run(body) : try await body()
     } catch let error as CLIError {
         printError("error: \(error.description)")
         code = error.exitCode
+    } catch where Interruption.signal != nil {
+        // The cancelled work ended with an error (a CancellationError, a killed git): expected.
+        printError("interrupted by \(Interruption.signalName): the work under way was stopped and its worktrees removed")
+        code = 0
     } catch {
         printError("error: \(error)")
         code = isInputError(error) ? 2 : 3
     }
+    if let interrupted = Interruption.exitCode { code = interrupted }
     if code != 0 { throw ExitCode(code) }
 }

@@ -74,7 +74,7 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        try await reportingErrors {
+        try await reportingErrors(interruptible: true) {
             let tasks = try TaskStore.load(task)
             guard tasks.count == 1, let task = tasks.first else {
                 throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")

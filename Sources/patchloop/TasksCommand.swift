@@ -65,7 +65,7 @@ struct ValidateTasks: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors {
+        try await reportingErrors(interruptible: true) {
             let tasks = try TaskStore.load(directory)
             let isolation = try await sandbox.isolation()
             let configuration = RunConfiguration(
@@ -79,6 +79,10 @@ struct ValidateTasks: AsyncParsableCommand {
                 for problem in verdict.problems {
                     printError(problem.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
                 }
+            }
+            if Interruption.signal != nil {
+                printError("interrupted: \(verdicts.count) of \(tasks.count) tasks validated; the rest were stopped and their worktrees removed")
+                return Interruption.exitCode ?? 130
             }
             let invalid = verdicts.filter { !$0.isValid }
             let elapsed = Date().timeIntervalSince(started)
