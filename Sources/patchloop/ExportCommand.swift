@@ -57,6 +57,7 @@ struct ExportCommand: AsyncParsableCommand {
                 dpoFormat: dpoFormat, inlineMetadata: inlineMetadata)
             let started = Date()
             let result = try Exporter(options: options).export(paths: runs)
+            for warning in result.warnings { printError("warning: skipped a trajectory: \(warning)") }
             try ExportWriter.write(result, format: format, to: out, sidecar: format == .openai && !inlineMetadata)
             let elapsed = Date().timeIntervalSince(started)
             let count = format == .sweAgent ? result.files.count : result.rows.count
