@@ -79,7 +79,7 @@ struct RunCommand: AsyncParsableCommand {
             guard tasks.count == 1, let task = tasks.first else {
                 throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")
             }
-            let chatModel = try ModelFactory.model(try model.configuration(), for: task)
+            let chatModel = try ModelFactory.model(try await model.configuration().startingLocalModel(), for: task)
             let isolation = try await sandbox.isolation()
             let agentSettings = try budget.settings(context: context, model: chatModel.identifier)
             var configuration = RunConfiguration(

@@ -133,6 +133,18 @@ public struct EvaluationRunner: Sendable {
             runID: settings.runID, outputDirectory: settings.outputDirectory, sandboxRoot: settings.sandboxRoot, isolation: settings.isolation,
             agent: agentSettings ?? AgentSettings()))
 
+        // The local model is started once for the run, not once per attempt.
+        let model: Result<ModelConfiguration, any Error>?
+        if case .agent(let configuration, _) = settings.mode, !items.isEmpty {
+            do {
+                model = .success(try await configuration.startingLocalModel())
+            } catch {
+                model = .failure(error)
+            }
+        } else {
+            model = nil
+        }
+
         var budgetMessage: String?
         var writeFailure: (any Error)?
         await withTaskGroup(of: AttemptRecord?.self) { group in
@@ -152,7 +164,7 @@ public struct EvaluationRunner: Sendable {
                 next += 1
                 running += 1
                 onEvent(.started(instanceID: item.task.instanceID, attempt: item.attempt))
-                group.addTask { await self.perform(item, runner: attemptRunner, predictions: predictions) }
+                group.addTask { await self.perform(item, runner: attemptRunner, predictions: predictions, model: model) }
             }
             for _ in 0..<max(1, workers) { startNext() }
             while let finished = await group.next() {
@@ -244,9 +256,11 @@ public struct EvaluationRunner: Sendable {
 
     /// One attempt, or nil when the run was cancelled while it ran: what it recorded may be
     /// cut short, so it is dropped (resume makes it again) and its worktrees are removed.
-    func perform(_ item: WorkItem, runner: AttemptRunner, predictions: [String: Prediction]?) async -> AttemptRecord? {
+    func perform(
+        _ item: WorkItem, runner: AttemptRunner, predictions: [String: Prediction]?, model: Result<ModelConfiguration, any Error>? = nil
+    ) async -> AttemptRecord? {
         if Task.isCancelled { return nil }
-        let record = await attempt(item, runner: runner, predictions: predictions)
+        let record = await attempt(item, runner: runner, predictions: predictions, model: model)
         guard Task.isCancelled else { return record }
         let task = item.task
         await runner.configuration.sandboxes.removeInterrupted(
@@ -259,8 +273,11 @@ public struct EvaluationRunner: Sendable {
         ["\(item.task.instanceID)-\(item.attempt)", "\(item.task.instanceID)-\(item.attempt)-score"]
     }
 
-    /// One attempt, never throwing: what goes wrong is recorded in its result.
-    func attempt(_ item: WorkItem, runner: AttemptRunner, predictions: [String: Prediction]?) async -> AttemptRecord {
+    /// One attempt, never throwing: what goes wrong is recorded in its result. `model` is the
+    /// run's model configuration with the local model started (or why it could not start).
+    func attempt(
+        _ item: WorkItem, runner: AttemptRunner, predictions: [String: Prediction]?, model startedModel: Result<ModelConfiguration, any Error>? = nil
+    ) async -> AttemptRecord {
         let started = Date()
         let task = item.task
         let sandboxes = runner.configuration.sandboxes
@@ -291,9 +308,10 @@ public struct EvaluationRunner: Sendable {
                     detail: "grading failed: \(error)", score: nil, duration: Date().timeIntervalSince(started), startedAt: started)
             }
         }
-        guard case .agent(let modelConfiguration, _) = settings.mode else {
+        guard case .agent(let saved, _) = settings.mode else {
             preconditionFailure("an evaluation runs the agent or grades predictions")
         }
+        var modelConfiguration = saved
         let failed = { (status: String, detail: String) in
             AttemptRecord(
                 instanceID: task.instanceID, attempt: item.attempt, model: modelConfiguration.spec.description, patch: "", exitStatus: status,
@@ -301,6 +319,7 @@ public struct EvaluationRunner: Sendable {
         }
         let model: any ChatModel
         do {
+            if let startedModel { modelConfiguration = try startedModel.get() }
             model = try ModelFactory.model(modelConfiguration, for: task)
         } catch {
             return failed("model_error", "\(error)")
