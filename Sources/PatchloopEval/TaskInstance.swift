@@ -198,6 +198,9 @@ public enum TaskStore {
             throw TaskLoadError(
                 "\(where_): timeout must be seconds above 0 and at most \(Int(TaskStore.maxTimeout)) (one day), not \(timeout)")
         }
+        if let version = document["version"], !version.isNull, version.stringValue == nil, version.doubleValue == nil {
+            throw TaskLoadError("\(where_): version must be a string or a number, not \(version.encoded())")
+        }
         let testCommand = try string("test_cmd")
         guard !testCommand.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw TaskLoadError("\(where_): test_cmd is empty — give the shell command that runs the task's tests")

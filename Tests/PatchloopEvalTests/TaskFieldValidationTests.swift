@@ -23,6 +23,8 @@ struct TaskFieldValidationTests {
             (#"{\#(valid), "test_cmd": 7}"#, "test_cmd must be a string"),
             (#"{\#(valid), "test_cmd": "pytest", "patch": 3}"#, "patch must be a string"),
             (#"{\#(valid), "test_cmd": "pytest", "base_commit": 1, "repo_path": "r"}"#, "base_commit must be a string"),
+            (#"{\#(valid), "test_cmd": "pytest", "version": ["1"]}"#, "version must be a string or a number"),
+            (#"{\#(valid), "test_cmd": "pytest", "language": 3}"#, "language must be a string"),
         ])
     func badFields(json: String, message: String) throws {
         let directory = try TemporaryDirectory()
