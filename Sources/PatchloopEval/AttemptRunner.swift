@@ -118,19 +118,27 @@ public struct AttemptRunner: Sendable {
         try FileManager.default.createDirectory(atPath: "\(output)/patches", withIntermediateDirectories: true)
 
         let base = try await base(for: task)
-        let sandbox = try await configuration.sandboxes.makeSandbox(
-            from: base, group: configuration.runID, name: "\(task.instanceID)-\(attempt)")
-        let result: AttemptResult
+        let names = ["\(task.instanceID)-\(attempt)", "\(task.instanceID)-\(attempt)-score"]
         do {
-            result = try await run(
-                task, model: model, attempt: attempt, base: base, sandbox: sandbox, trajectoryPath: trajectoryPath, patchPath: patchPath)
+            let sandbox = try await configuration.sandboxes.makeSandbox(from: base, group: configuration.runID, name: names[0])
+            let result: AttemptResult
+            do {
+                result = try await run(
+                    task, model: model, attempt: attempt, base: base, sandbox: sandbox, trajectoryPath: trajectoryPath, patchPath: patchPath)
+            } catch {
+                // A failed setup leaves its worktree for the user to look at.
+                if !configuration.keepSandbox && !(error is SetupFailure) && !Task.isCancelled { await configuration.sandboxes.remove(sandbox) }
+                throw error
+            }
+            if !configuration.keepSandbox { await configuration.sandboxes.remove(sandbox) }
+            return result
         } catch {
-            // A failed setup leaves its worktree for the user to look at.
-            if !configuration.keepSandbox && !(error is SetupFailure) { await configuration.sandboxes.remove(sandbox) }
-            throw error
+            // Interrupted: the cancelled git commands could not clean up, so clean up outside the cancellation.
+            guard Task.isCancelled else { throw error }
+            await configuration.sandboxes.removeInterrupted(
+                group: configuration.runID, names: configuration.keepSandbox ? [names[1]] : names, base: { base })
+            throw CancellationError()
         }
-        if !configuration.keepSandbox { await configuration.sandboxes.remove(sandbox) }
-        return result
     }
 
     private func run(
@@ -166,6 +174,8 @@ public struct AttemptRunner: Sendable {
                 "repository_context": context.json,
             ])
 
+        // Interrupted: a score of a cut-short attempt means nothing.
+        try Task.checkCancellation()
         var score: ScoreReport?
         if configuration.score {
             score = try await Scorer(sandboxes: configuration.sandboxes, isolation: configuration.isolation, hiding: [configuration.outputDirectory])

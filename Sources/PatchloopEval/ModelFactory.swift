@@ -73,6 +73,17 @@ public struct ModelConfiguration: Sendable {
         self.environment = environment
     }
 
+    /// This configuration with the local model's address, starting its server if it is not
+    /// running (`LocalModel.ensureRunning()`); unchanged for every other provider, and when an
+    /// address is given. Called once per command or run, not per attempt: the first start
+    /// installs the server and can take many minutes.
+    public func startingLocalModel() async throws -> ModelConfiguration {
+        guard spec.provider == "local", baseURL == nil else { return self }
+        var started = self
+        started.baseURL = try await LocalModel.ensureRunning()
+        return started
+    }
+
     /// The model used when none is named: a hosted one when its key is set, else the local model.
     public static func defaultSpec(environment: [String: String] = ProcessInfo.processInfo.environment) -> ModelSpec {
         if environment["ANTHROPIC_API_KEY"].map({ !$0.isEmpty }) == true {
@@ -130,12 +141,14 @@ public enum ModelFactory {
         let environment = configuration.environment
         var prices = PriceTable()
         if let file = configuration.pricesFile { try prices.merge(file: file) }
+        // Clamped before the conversion to Int, which traps on NaN or a number beyond Int's range.
+        let idleSeconds = configuration.idleTimeout.isNaN ? 120 : min(max(configuration.idleTimeout, 0.001), 1e9)
         func endpoint(baseURL: String, key: String?) -> ProviderEndpoint {
             // Whatever the key's variable is called, its value never reaches a file or the screen.
             if let key { Redactor.shared.register(key) }
             return ProviderEndpoint(
                 baseURL: baseURL, apiKey: key, stream: configuration.stream, retry: RetryPolicy(maxRetries: configuration.maxRetries),
-                idleTimeout: .milliseconds(Int(configuration.idleTimeout * 1000)))
+                idleTimeout: .milliseconds(Int(idleSeconds * 1000)))
         }
         func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
 
@@ -165,7 +178,9 @@ public enum ModelFactory {
                 identifier: spec.description, modelName: spec.name, endpoint: endpoint(baseURL: baseURL, key: key), pricing: prices.price(for: spec.name),
                 maxOutputTokens: configuration.maxOutputTokens ?? 8192)
         case "local":
-            let baseURL = try configuration.baseURL ?? LocalModel.ensureRunning()
+            guard let baseURL = configuration.baseURL else {
+                throw ModelSpecError("the local model has no address: start it first (ModelConfiguration.startingLocalModel()) or pass --base-url")
+            }
             // llama-cpp-python reports usage only in whole (non-streamed) responses.
             var local = endpoint(baseURL: baseURL, key: nil)
             local.stream = false
@@ -209,12 +224,13 @@ public enum LocalModel {
     }
 
     /// Starts the local server if it is not running (installing it the first time) and
-    /// returns its base URL.
-    public static func ensureRunning() throws -> String {
+    /// returns its base URL. The wait (up to 30 minutes for a first install) is on a thread
+    /// of the process runner's, not on Swift's cooperative pool.
+    public static func ensureRunning() async throws -> String {
         guard let script = script() else {
             throw ModelSpecError("the local model needs scripts/local-model: run patchloop from the Patchloop checkout, or set PATCHLOOP_LOCAL_MODEL_SCRIPT")
         }
-        let outcome = try ProcessRunner().runSynchronously(
+        let outcome = try await ProcessRunner().run(
             ProcessSpec(executable: script, arguments: ["start"], timeout: 1800, outputLimit: OutputLimit(headBytes: 65536, tailBytes: 65536)))
         let url = outcome.standardOutput.text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init) ?? ""
         guard outcome.succeeded, url.hasPrefix("http") else {

@@ -79,6 +79,9 @@ public struct TaskLoadError: Error, CustomStringConvertible, Sendable {
 
 /// Reads tasks from disk: a `Tasks/<instance_id>/` folder, or a folder of them.
 public enum TaskStore {
+    /// The longest test run a task may ask for: one day.
+    public static let maxTimeout: Double = 86_400
+
     /// Loads the task in `path`, or every task in its sub-folders, sorted by id.
     public static func load(_ path: String) throws -> [TaskInstance] {
         let directory = URL(fileURLWithPath: path).standardizedFileURL.path
@@ -133,7 +136,11 @@ public enum TaskStore {
         // The patch files, or else the dataset's own fields (`patch`, `test_patch`) in task.json.
         func readPatch(_ name: String, field: String) throws -> String {
             let path = directory + "/" + name
-            guard FileManager.default.fileExists(atPath: path) else { return document[field]?.stringValue ?? "" }
+            guard FileManager.default.fileExists(atPath: path) else {
+                guard let value = document[field], !value.isNull else { return "" }
+                guard let text = value.stringValue else { throw TaskLoadError("\(where_): \(field) must be a string (a unified diff)") }
+                return text
+            }
             do {
                 return try String(contentsOfFile: path, encoding: .utf8)
             } catch {
@@ -155,6 +162,9 @@ public enum TaskStore {
         }
         let repositoryFiles = directory + "/repo"
         let source: TaskInstance.Source
+        for key in ["base_commit", "repo_path"] where document[key].map({ !$0.isNull && $0.stringValue == nil }) == true {
+            throw TaskLoadError("\(where_): \(key) must be a string")
+        }
         if let baseCommit = document["base_commit"]?.stringValue, let clone = document["repo_path"]?.stringValue {
             if let problem = SandboxManager.revisionProblem(baseCommit) {
                 throw TaskLoadError("\(where_): base_commit '\(baseCommit.prefix(80))' \(problem)")
@@ -177,8 +187,24 @@ public enum TaskStore {
                 throw TaskLoadError("\(where_): setup must be a string or a list of strings")
             }
         }
-        let timeout = document["timeout"]?.doubleValue ?? 300
-        guard timeout > 0 else { throw TaskLoadError("\(where_): timeout must be a positive number of seconds") }
+        var timeout = 300.0
+        if let value = document["timeout"], !value.isNull {
+            guard let seconds = value.doubleValue else {
+                throw TaskLoadError("\(where_): timeout must be a number of seconds (e.g. 300), not \(value.encoded())")
+            }
+            timeout = seconds
+        }
+        guard timeout > 0, timeout <= TaskStore.maxTimeout else {
+            throw TaskLoadError(
+                "\(where_): timeout must be seconds above 0 and at most \(Int(TaskStore.maxTimeout)) (one day), not \(timeout)")
+        }
+        if let version = document["version"], !version.isNull, version.stringValue == nil, version.doubleValue == nil {
+            throw TaskLoadError("\(where_): version must be a string or a number, not \(version.encoded())")
+        }
+        let testCommand = try string("test_cmd")
+        guard !testCommand.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw TaskLoadError("\(where_): test_cmd is empty — give the shell command that runs the task's tests")
+        }
         return TaskInstance(
             instanceID: instanceID,
             repo: try string("repo", required: false).isEmpty ? instanceID : try string("repo", required: false),
@@ -188,7 +214,7 @@ public enum TaskStore {
             version: document["version"].flatMap { $0.stringValue ?? ($0.doubleValue.map { String($0) }) } ?? "",
             failToPass: failToPass,
             passToPass: try list("PASS_TO_PASS"),
-            testCommand: try string("test_cmd"),
+            testCommand: testCommand,
             logParser: logParser,
             language: try string("language", required: false),
             setup: setup,

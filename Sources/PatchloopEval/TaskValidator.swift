@@ -63,17 +63,26 @@ public struct TaskValidator: Sendable {
         } catch {
             verdict.problems.append("\(error)")
         }
+        if Task.isCancelled {
+            // Interrupted: the cancelled git commands could not clean up, so clean up outside the cancellation.
+            let runner = runner
+            await runner.configuration.sandboxes.removeInterrupted(
+                group: runner.configuration.runID, names: ["\(task.instanceID)-gold", "\(task.instanceID)-empty"],
+                base: { try await runner.base(for: task) })
+        }
         verdict.duration = Date().timeIntervalSince(started)
         return verdict
     }
 
-    /// Validates every task with up to `workers` at a time, in task order.
+    /// Validates every task with up to `workers` at a time, in task order. When the calling
+    /// task is cancelled no task starts, and the verdicts of those under way (cut short) are
+    /// left out: the result then holds only the tasks validated before.
     public func validate(_ tasks: [TaskInstance], workers: Int, onVerdict: @Sendable (Verdict) -> Void = { _ in }) async -> [Verdict] {
         await withTaskGroup(of: (Int, Verdict).self) { group in
             var results = [Verdict?](repeating: nil, count: tasks.count)
             var next = 0
             func startNext() {
-                guard next < tasks.count else { return }
+                guard next < tasks.count, !Task.isCancelled else { return }
                 let index = next
                 let task = tasks[index]
                 next += 1
@@ -81,6 +90,7 @@ public struct TaskValidator: Sendable {
             }
             for _ in 0..<max(1, workers) { startNext() }
             while let (index, verdict) = await group.next() {
+                if Task.isCancelled { continue }
                 results[index] = verdict
                 onVerdict(verdict)
                 startNext()

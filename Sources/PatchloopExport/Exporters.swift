@@ -67,6 +67,9 @@ public struct ExportResult: Sendable {
     public var files: [(path: String, document: JSONValue)] = []
     public var skipped: [String: Int] = [:]
     public var attemptsRead = 0
+    /// Trajectory files left out because they could not be read (empty, torn, not a
+    /// trajectory), one sentence each, naming the file.
+    public var warnings: [String] = []
 
     mutating func skip(_ reason: String) { skipped[reason, default: 0] += 1 }
 }
@@ -79,10 +82,27 @@ public struct Exporter: Sendable {
         self.options = options
     }
 
-    /// Exports the trajectories at `paths` (run directories or files).
+    /// Exports the trajectories at `paths` (run directories or files). A trajectory that
+    /// cannot be read is left out with a warning rather than failing the whole export
+    /// (one killed attempt should not cost the rest); it fails only when none can be read.
     public func export(paths: [String]) throws -> ExportResult {
-        let attempts = try TrajectoryLocator.trajectories(in: paths).map { try RecordedAttempt(path: $0) }
-        return export(attempts)
+        var attempts: [RecordedAttempt] = []
+        var warnings: [String] = []
+        for path in try TrajectoryLocator.trajectories(in: paths) {
+            do {
+                attempts.append(try RecordedAttempt(path: path))
+            } catch {
+                let reason = "\(error)"
+                warnings.append(reason.contains(path) ? reason : "\(path): \(reason)")
+            }
+        }
+        if attempts.isEmpty, let first = warnings.first {
+            throw ExportError("no trajectory could be read (\(warnings.count) tried); the first: \(first)")
+        }
+        var result = export(attempts)
+        result.warnings = warnings
+        for _ in warnings { result.skip("unreadable trajectory") }
+        return result
     }
 
     public func export(_ attempts: [RecordedAttempt]) -> ExportResult {

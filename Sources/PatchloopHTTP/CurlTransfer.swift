@@ -60,7 +60,8 @@ final class CurlTransfer: @unchecked Sendable {
         self.request = request
         self.target = target
         self.pool = pool
-        self.idleTimeoutNanoseconds = request.idleTimeout.map { UInt64(max(0, $0.seconds) * 1e9) }
+        // Capped at about 31 years: a larger Double would trap the conversion to UInt64.
+        self.idleTimeoutNanoseconds = request.idleTimeout.map { UInt64(min(max(0, $0.seconds), 1e9) * 1e9) }
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }

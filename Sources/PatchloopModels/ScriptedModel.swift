@@ -6,7 +6,8 @@ import Synchronization
 /// offline runs. Each turn is text and tool calls; when the list runs out the model
 /// answers with `whenExhausted` (by default: a `submit` call).
 ///
-/// A script file is a JSON array of turns (or `{"turns": [...]}`):
+/// A script file is a JSON array of turns (or `{"turns": [...], "delay": SECONDS}`, where the
+/// optional delay stands in for a slow model's latency):
 /// `[{"content": "look first", "tool_calls": [{"name": "read_file", "arguments": {"path": "a.py"}}]}, …]`
 /// `arguments` may be an object or a JSON string (a string that does not parse is
 /// passed through, to test how the agent handles malformed calls).
@@ -92,7 +93,14 @@ public final class ScriptedModel: ChatModel {
             }
             turns.append(Turn(content: item["content"]?.stringValue ?? "", toolCalls: calls))
         }
-        self.init(turns: turns, identifier: "scripted:\((path as NSString).lastPathComponent)")
+        var delay = 0.0
+        if let value = document["delay"], !value.isNull {
+            guard let seconds = value.doubleValue, seconds >= 0, seconds <= 3600 else {
+                throw ModelError(.badRequest, "script \(path): \"delay\" must be a number of seconds from 0 to 3600")
+            }
+            delay = seconds
+        }
+        self.init(turns: turns, identifier: "scripted:\((path as NSString).lastPathComponent)", delay: delay)
     }
 
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {

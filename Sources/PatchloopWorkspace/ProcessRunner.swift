@@ -256,7 +256,9 @@ public struct ProcessRunner: Sendable {
             var pollDescriptors = openDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             var waitMilliseconds: Int32 = exited ? 20 : 50
             if let deadline, !killed {
-                waitMilliseconds = max(0, min(waitMilliseconds, Int32(deadline.timeIntervalSinceNow * 1000) + 1))
+                // Clamped in Double first: a far deadline (days) does not fit in an Int32 of milliseconds.
+                let remaining = min(max(deadline.timeIntervalSinceNow * 1000 + 1, 0), Double(waitMilliseconds))
+                waitMilliseconds = Int32(remaining)
             }
             let ready = poll(&pollDescriptors, nfds_t(pollDescriptors.count), waitMilliseconds)
             if ready < 0 {

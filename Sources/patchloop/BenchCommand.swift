@@ -48,6 +48,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Measure only what bubblewrap adds to one run_tests of this task folder (e.g. Tasks/patchloop__roman-1).")
     var sandboxCost: String?
 
+    func validate() throws {
+        try OptionRange.count(mapTokens, "--map-tokens", from: 0, to: 10_000_000)
+        for count in steps { try OptionRange.count(count, "--steps", to: 1_000_000) }
+        for count in files { try OptionRange.count(count, "--files", to: 10_000_000) }
+        try OptionRange.count(repetitions, "--repetitions", to: 10_000)
+    }
+
     func run() async throws {
         try await reportingErrors {
             if let map { return try await measureMap(map) }

@@ -16,16 +16,18 @@ struct ContextOptions: ParsableArguments {
     @Option(help: "Who summarises compacted history: model, digest (deterministic) or off. Default: model for hosted providers, digest for local, scripted and replay.")
     var summarizer: String?
 
+    func validate() throws {
+        if let contextWindow { try OptionRange.count(contextWindow, "--context-window", to: 1_000_000_000) }
+        guard compactAt > 0, compactAt <= 1 else { throw CLIError("--compact-at must be a share between 0 and 1, e.g. 0.8") }
+        try OptionRange.count(keepObservations, "--keep-observations", from: 0, to: 1_000_000)
+    }
+
     /// The settings for `modelIdentifier`, with the options applied.
     func settings(forModel modelIdentifier: String) throws -> ContextSettings {
+        try validate()
         var settings = ContextSettings.defaults(forModel: modelIdentifier)
-        if let contextWindow {
-            guard contextWindow > 0 else { throw CLIError("--context-window must be positive") }
-            settings.window = contextWindow
-        }
-        guard compactAt > 0, compactAt <= 1 else { throw CLIError("--compact-at must be a share between 0 and 1, e.g. 0.8") }
+        if let contextWindow { settings.window = contextWindow }
         settings.compactionThreshold = compactAt
-        guard keepObservations >= 0 else { throw CLIError("--keep-observations cannot be negative") }
         settings.keepObservations = keepObservations == 0 ? nil : keepObservations
         settings.elisionBatch = max(1, keepObservations)
         if let summarizer {

@@ -26,6 +26,7 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         guard workers > 0 else { throw CLIError("--workers must be at least 1") }
+        try OptionRange.count(workers, "--workers", to: OptionRange.maxWorkers)
         if retryErrors && resume == nil {
             throw CLIError("--retry-errors goes with --resume RUN_DIR")
         }
@@ -45,7 +46,8 @@ struct EvalCommand: AsyncParsableCommand {
             report.json shape plus exit status, steps, tokens, cost, duration, failure category), predictions.jsonl \
             (SWE-bench's input format), trajectories/ and patches/; at the end summary.json (SWE-bench's run-summary \
             keys plus resolve rate, pass@k, tokens, cost, time). After a crash, `--resume RUN_DIR` finishes the run.
-            Exit code: 0 the run finished, 1 the global budget stopped it early, 2 usage error, 3 infrastructure error.
+            Exit code: 0 the run finished, 1 the global budget stopped it early, 2 usage error, 3 infrastructure error, \
+            130 / 143 interrupted by SIGINT / SIGTERM (the attempts under way are dropped; --resume makes them).
             """)
 
     @Argument(help: "Task folders, or folders of them (default: Tasks).")
@@ -66,11 +68,15 @@ struct EvalCommand: AsyncParsableCommand {
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var sandbox: SandboxOptions
 
+    func validate() throws {
+        guard attempts > 0 else { throw CLIError("--attempts must be at least 1") }
+        try OptionRange.count(attempts, "--attempts", to: OptionRange.maxAttempts)
+        if let maxTotalCost { try OptionRange.number(maxTotalCost, "--max-total-cost", to: OptionRange.maxDollars) }
+        if let maxTotalTokens { try OptionRange.count(maxTotalTokens, "--max-total-tokens", to: OptionRange.maxTokens) }
+    }
+
     func run() async throws {
-        try await reportingErrors {
-            guard attempts > 0 else { throw CLIError("--attempts must be at least 1") }
-            if let maxTotalCost, maxTotalCost <= 0 { throw CLIError("--max-total-cost must be positive") }
-            if let maxTotalTokens, maxTotalTokens <= 0 { throw CLIError("--max-total-tokens must be positive") }
+        try await reportingErrors(interruptible: true) {
             var settings: EvaluationSettings
             let taskSet: [TaskInstance]
             if let resume = run.resume {
@@ -122,7 +128,7 @@ struct ScoreCommand: AsyncParsableCommand {
     @OptionGroup var sandbox: SandboxOptions
 
     func run() async throws {
-        try await reportingErrors {
+        try await reportingErrors(interruptible: true) {
             let settings: EvaluationSettings
             let taskSet: [TaskInstance]
             if let resume = run.resume {
@@ -198,6 +204,11 @@ enum RunCommandSupport {
         let outcome = try await runner.run()
         display.finish()
         print(describe(outcome.summary, directory: settings.outputDirectory))
+        if outcome.interrupted {
+            printError(
+                "interrupted: \(outcome.records.count) of \(outcome.total) attempts done; resume with: patchloop \(settings.kind) --resume \(settings.outputDirectory)")
+            return Interruption.exitCode ?? 130
+        }
         if let reason = outcome.budgetExhausted {
             printError("stopped early: the run's budget is spent (\(reason)); raise it and finish with --resume \(settings.outputDirectory)")
             return 1

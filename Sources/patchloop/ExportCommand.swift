@@ -40,6 +40,10 @@ struct ExportCommand: AsyncParsableCommand {
     @Flag(help: "openai only: put provenance in each row as `metadata` instead of a sidecar file.")
     var inlineMetadata = false
 
+    func validate() throws {
+        if let maxTokens { try OptionRange.count(maxTokens, "--max-tokens", to: OptionRange.maxTokens) }
+    }
+
     func run() async throws {
         try await reportingErrors {
             guard let format = ExportFormat(rawValue: format) else {
@@ -53,6 +57,7 @@ struct ExportCommand: AsyncParsableCommand {
                 dpoFormat: dpoFormat, inlineMetadata: inlineMetadata)
             let started = Date()
             let result = try Exporter(options: options).export(paths: runs)
+            for warning in result.warnings { printError("warning: skipped a trajectory: \(warning)") }
             try ExportWriter.write(result, format: format, to: out, sidecar: format == .openai && !inlineMetadata)
             let elapsed = Date().timeIntervalSince(started)
             let count = format == .sweAgent ? result.files.count : result.rows.count

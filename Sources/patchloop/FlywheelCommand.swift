@@ -36,10 +36,14 @@ struct FlywheelCommand: AsyncParsableCommand {
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var sandbox: SandboxOptions
 
+    func validate() throws {
+        try OptionRange.count(attempts, "--attempts", to: OptionRange.maxAttempts)
+        try OptionRange.count(workers, "--workers", to: OptionRange.maxWorkers)
+        try OptionRange.number(temperature, "--temperature", above: 0, inclusive: true, to: 2)
+    }
+
     func run() async throws {
         try await reportingErrors {
-            guard attempts > 0 else { throw CLIError("--attempts must be at least 1") }
-            guard workers > 0 else { throw CLIError("--workers must be at least 1") }
             let sources = tasks.isEmpty ? ["Tasks"] : tasks
             let taskSet = try RunCommandSupport.loadTasks(sources)
             let modelConfiguration = try model.configuration()

@@ -52,6 +52,10 @@ struct ImportSWEbench: AsyncParsableCommand {
 
     @OptionGroup var output: ImportOutputOptions
 
+    func validate() throws {
+        try OptionRange.seconds(timeout, "--timeout")
+    }
+
     func run() async throws {
         try await reportingErrors {
             let importer = SWEbenchImporter(repositoriesDirectory: repos, testCommandOverride: testCmd, logParserOverride: logParser, timeout: timeout)

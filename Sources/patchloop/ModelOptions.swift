@@ -31,6 +31,12 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Most tokens in one model answer (default: the provider's; 384 for the local model).")
     var maxOutputTokens: Int?
 
+    func validate() throws {
+        try OptionRange.count(maxRetries, "--max-retries", from: 0, to: 100)
+        try OptionRange.seconds(idleTimeout, "--idle-timeout")
+        if let maxOutputTokens { try OptionRange.count(maxOutputTokens, "--max-output-tokens", to: 100_000_000) }
+    }
+
     func configuration() throws -> ModelConfiguration {
         let spec = try model.map(ModelSpec.init) ?? ModelConfiguration.defaultSpec()
         var mode: ToolMode?
@@ -38,9 +44,7 @@ struct ModelOptions: ParsableArguments {
             guard let parsed = ToolMode(rawValue: toolMode) else { throw CLIError("--tool-mode must be native or text, not '\(toolMode)'") }
             mode = parsed
         }
-        guard maxRetries >= 0 else { throw CLIError("--max-retries cannot be negative") }
-        guard idleTimeout > 0 else { throw CLIError("--idle-timeout must be positive") }
-        if let maxOutputTokens, maxOutputTokens <= 0 { throw CLIError("--max-output-tokens must be positive") }
+        try validate()
         return ModelConfiguration(
             spec: spec, baseURL: baseURL, stream: !noStream, toolMode: mode, maxRetries: maxRetries, idleTimeout: idleTimeout, pricesFile: prices,
             maxOutputTokens: maxOutputTokens)

@@ -17,7 +17,9 @@ struct Patchloop: AsyncParsableCommand {
             Trajectories, results and patches go to runs/<run-id>/.
 
             Exit codes: 0 resolved / success (solve: a patch with the tests passing), 1 ran but not resolved (or a task \
-            invalid; solve: no passing patch within the budget), 2 usage or input error, 3 infrastructure or model error.
+            invalid; solve: no passing patch within the budget), 2 usage or input error, 3 infrastructure or model error, \
+            130 / 143 interrupted by SIGINT / SIGTERM (eval, score, run, tasks validate: the work under way is stopped \
+            and cleaned up; eval and score print how to resume).
             """,
         version: PatchloopVersion.current,
         subcommands: [
@@ -25,6 +27,37 @@ struct Patchloop: AsyncParsableCommand {
             ExportCommand.self, StatsCommand.self, FlywheelCommand.self, BenchCommand.self,
         ]
     )
+
+    /// argument-parser's own `main` exits 64 for a parse error and 1 for an error thrown by
+    /// `validate()`; the documented contract is 2 for every usage or input error (1 means
+    /// "not resolved" or "stopped by the budget"), so parsing and running are split here.
+    static func main() async {
+        var command: any ParsableCommand
+        do {
+            command = try await asyncParseAsRoot()
+        } catch {
+            exitForUsage(error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            exitForUsage(error)
+        }
+        Foundation.exit(0)
+    }
+
+    /// Help and `--version` exit 0 as argument-parser prints them; any other error is a usage error.
+    private static func exitForUsage(_ error: any Error) -> Never {
+        if exitCode(for: error).isSuccess { exit(withError: error) }
+        printError(fullMessage(for: error))
+        Foundation.exit(2)
+    }
 }
 
 /// Options every command that runs attempts shares.
@@ -82,16 +115,24 @@ func isInputError(_ error: any Error) -> Bool {
 }
 
 /// Runs a command body, turning errors into a one-line message and an exit code.
-func reportingErrors(_ body: () async throws -> Int32) async throws {
-    let code: Int32
+///
+/// An `interruptible` body runs as a task that SIGINT and SIGTERM cancel (see
+/// `Interruption`); the command then exits 130 or 143, whatever the body returned.
+func reportingErrors(interruptible: Bool = false, _ body: @escaping @Sendable () async throws -> Int32) async throws {
+    var code: Int32
     do {
-        code = try await body()
+        code = interruptible ? try await Interruption.run(body) : try await body()
     } catch let error as CLIError {
         printError("error: \(error.description)")
         code = error.exitCode
+    } catch where Interruption.signal != nil {
+        // The cancelled work ended with an error (a CancellationError, a killed git): expected.
+        printError("interrupted by \(Interruption.signalName): the work under way was stopped and its worktrees removed")
+        code = 0
     } catch {
         printError("error: \(error)")
         code = isInputError(error) ? 2 : 3
     }
+    if let interrupted = Interruption.exitCode { code = interrupted }
     if code != 0 { throw ExitCode(code) }
 }

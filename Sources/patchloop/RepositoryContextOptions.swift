@@ -16,8 +16,13 @@ struct RepositoryContextOptions: ParsableArguments {
     @Flag(help: "Find definitions with the plain scanner even where universal-ctags is installed.")
     var noCtags = false
 
-    func settings() throws -> RepositoryContextSettings {
+    func validate() throws {
         guard mapTokens >= 0 else { throw CLIError("--map-tokens cannot be negative (0 turns the map off)") }
+        try OptionRange.count(mapTokens, "--map-tokens", from: 0, to: 10_000_000)
+    }
+
+    func settings() throws -> RepositoryContextSettings {
+        try validate()
         return RepositoryContextSettings(mapTokens: noRepoMap ? 0 : mapTokens, includeInstructions: !noProjectInstructions, useCtags: !noCtags)
     }
 }

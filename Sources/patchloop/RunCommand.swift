@@ -30,11 +30,16 @@ struct BudgetOptions: ParsableArguments {
         return settings
     }
 
-    func settings() throws -> AgentSettings {
+    func validate() throws {
         guard maxSteps > 0 else { throw CLIError("--max-steps must be at least 1") }
-        guard maxSeconds > 0 else { throw CLIError("--max-seconds must be positive") }
-        if let maxTokens, maxTokens <= 0 { throw CLIError("--max-tokens must be positive") }
-        if let maxCost, maxCost <= 0 { throw CLIError("--max-cost must be positive") }
+        try OptionRange.count(maxSteps, "--max-steps", to: 1_000_000)
+        try OptionRange.seconds(maxSeconds, "--max-seconds")
+        if let maxTokens { try OptionRange.count(maxTokens, "--max-tokens", to: OptionRange.maxTokens) }
+        if let maxCost { try OptionRange.number(maxCost, "--max-cost", to: OptionRange.maxDollars) }
+    }
+
+    func settings() throws -> AgentSettings {
+        try validate()
         return AgentSettings(
             budget: Budget(maxSteps: maxSteps, maxSeconds: maxSeconds, maxTokens: maxTokens, maxCost: maxCost),
             stopWhenTestsPass: !noStopOnPass)
@@ -69,12 +74,12 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        try await reportingErrors {
+        try await reportingErrors(interruptible: true) {
             let tasks = try TaskStore.load(task)
             guard tasks.count == 1, let task = tasks.first else {
                 throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")
             }
-            let chatModel = try ModelFactory.model(try model.configuration(), for: task)
+            let chatModel = try ModelFactory.model(try await model.configuration().startingLocalModel(), for: task)
             let isolation = try await sandbox.isolation()
             let agentSettings = try budget.settings(context: context, model: chatModel.identifier)
             var configuration = RunConfiguration(

@@ -70,6 +70,10 @@ struct SolveCommand: AsyncParsableCommand {
     @OptionGroup var sandbox: SandboxOptions
     @OptionGroup var repositoryContext: RepositoryContextOptions
 
+    func validate() throws {
+        try OptionRange.seconds(testTimeout, "--test-timeout")
+    }
+
     func run() async throws {
         try await reportingErrors {
             do {
@@ -81,12 +85,11 @@ struct SolveCommand: AsyncParsableCommand {
     }
 
     private func solve() async throws -> Int32 {
-        guard testTimeout > 0 else { throw CLIError("--test-timeout must be positive") }
         if let testParser, testParser != "exit-status", TestLogParsers.named(testParser) == nil {
             throw CLIError("--test-parser '\(testParser)' is unknown; known: \((TestLogParsers.names + ["exit-status"]).joined(separator: ", "))")
         }
         let document = try IssueDocument.parse(try readIssue(), source: issue == "-" ? "standard input" : issue)
-        let modelConfiguration = try model.configuration()
+        let modelConfiguration = try await model.configuration().startingLocalModel()
         let agentSettings = try budget.settings(context: context, model: modelConfiguration.spec.description)
         var request = SolveRequest(
             repository: repo, issue: document, testCommand: testCmd, testParser: testParser, testTimeout: testTimeout,

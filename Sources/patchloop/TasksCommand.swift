@@ -59,9 +59,13 @@ struct ValidateTasks: AsyncParsableCommand {
     @Flag(help: "Print one JSON document on stdout (human output goes to stderr).")
     var json = false
 
+    func validate() throws {
+        guard workers > 0 else { throw CLIError("--workers must be at least 1") }
+        try OptionRange.count(workers, "--workers", to: OptionRange.maxWorkers)
+    }
+
     func run() async throws {
-        try await reportingErrors {
-            guard workers > 0 else { throw CLIError("--workers must be at least 1") }
+        try await reportingErrors(interruptible: true) {
             let tasks = try TaskStore.load(directory)
             let isolation = try await sandbox.isolation()
             let configuration = RunConfiguration(
@@ -75,6 +79,10 @@ struct ValidateTasks: AsyncParsableCommand {
                 for problem in verdict.problems {
                     printError(problem.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
                 }
+            }
+            if Interruption.signal != nil {
+                printError("interrupted: \(verdicts.count) of \(tasks.count) tasks validated; the rest were stopped and their worktrees removed")
+                return Interruption.exitCode ?? 130
             }
             let invalid = verdicts.filter { !$0.isValid }
             let elapsed = Date().timeIntervalSince(started)

@@ -145,7 +145,7 @@ struct LocalModelTests {
         // command, whose process group patchloop kills once it returns.
         let script = try #require(LocalModel.script(), "scripts/local-model not found")
         _ = try await ProcessRunner().run(ProcessSpec(executable: script, arguments: ["stop"], timeout: 60))
-        let baseURL = try LocalModel.ensureRunning()
+        let baseURL = try await LocalModel.ensureRunning()
         let loop = try await LoopHarnessDirectory()
         defer { loop.remove() }
         let model = try ModelFactory.hostedModel(ModelConfiguration(spec: try ModelSpec("local"), baseURL: baseURL, environment: [:]))

@@ -55,6 +55,11 @@ public struct EvaluationOutcome: Sendable {
     public var summary: JSONValue
     /// Why the run stopped starting attempts early, if it did.
     public var budgetExhausted: String?
+    /// The run was cancelled (SIGINT or SIGTERM): the attempts under way were dropped, to be
+    /// made again by `--resume`, and the summary covers what had finished.
+    public var interrupted = false
+    /// How many attempts the run holds in all (finished before, now, and still to make).
+    public var total = 0
 }
 
 /// Runs every task × attempt of a run with a number of concurrent workers — the agent
@@ -63,6 +68,11 @@ public struct EvaluationOutcome: Sendable {
 ///
 /// Resuming (`resume: true`) keeps every complete results file, redoes the rest, and
 /// rebuilds `predictions.jsonl` from the results; nothing is lost and nothing counted twice.
+///
+/// One process at a time works in a run directory (`RunDirectoryLock`). Cancelling the
+/// task that calls `run()` stops the run cleanly: no attempt starts, those under way stop
+/// and their worktrees go, their records are dropped (resume makes them again), and the
+/// summary of what finished is written.
 public struct EvaluationRunner: Sendable {
     public var settings: EvaluationSettings
     /// The task set (every instance in `settings.instanceIDs`).
@@ -94,6 +104,8 @@ public struct EvaluationRunner: Sendable {
     public func run() async throws -> EvaluationOutcome {
         let directory = RunDirectory(settings.outputDirectory)
         let started = Date()
+        let lock = try await RunDirectoryLock.acquire(directory: directory.path)
+        defer { lock.release() }
         if directory.exists && !resume {
             throw RunDirectoryError("\(directory.path) already holds a run: resume it with --resume \(directory.path), or choose another --output")
         }
@@ -121,13 +133,25 @@ public struct EvaluationRunner: Sendable {
             runID: settings.runID, outputDirectory: settings.outputDirectory, sandboxRoot: settings.sandboxRoot, isolation: settings.isolation,
             agent: agentSettings ?? AgentSettings()))
 
+        // The local model is started once for the run, not once per attempt.
+        let model: Result<ModelConfiguration, any Error>?
+        if case .agent(let configuration, _) = settings.mode, !items.isEmpty {
+            do {
+                model = .success(try await configuration.startingLocalModel())
+            } catch {
+                model = .failure(error)
+            }
+        } else {
+            model = nil
+        }
+
         var budgetMessage: String?
         var writeFailure: (any Error)?
-        await withTaskGroup(of: AttemptRecord.self) { group in
+        await withTaskGroup(of: AttemptRecord?.self) { group in
             var next = 0
             var running = 0
             func startNext() {
-                guard next < items.count else { return }
+                guard next < items.count, !Task.isCancelled else { return }
                 if let (kind, message) = state.withLock({ settings.totalBudget.exhausted(by: $0.records) }) {
                     if budgetMessage == nil {
                         budgetMessage = "\(kind): \(message)"
@@ -140,11 +164,12 @@ public struct EvaluationRunner: Sendable {
                 next += 1
                 running += 1
                 onEvent(.started(instanceID: item.task.instanceID, attempt: item.attempt))
-                group.addTask { await self.perform(item, runner: attemptRunner, predictions: predictions) }
+                group.addTask { await self.perform(item, runner: attemptRunner, predictions: predictions, model: model) }
             }
             for _ in 0..<max(1, workers) { startNext() }
-            while let record = await group.next() {
+            while let finished = await group.next() {
                 running -= 1
+                guard let record = finished else { continue }
                 // Written as soon as the attempt is done: the result, then its prediction line.
                 do {
                     try directory.writeResult(record, attempts: settings.attempts)
@@ -170,6 +195,7 @@ public struct EvaluationRunner: Sendable {
         }
 
         if let writeFailure { throw writeFailure }
+        let interrupted = Task.isCancelled
         let records = state.withLock { $0.records }
         // A resumed run whose budget was already spent says so too.
         if budgetMessage == nil, records.count < total, let (kind, message) = settings.totalBudget.exhausted(by: records) {
@@ -180,7 +206,7 @@ public struct EvaluationRunner: Sendable {
             budget: settings.totalBudget, budgetExhausted: budgetMessage)
         let document = summary.json
         try RunDirectory.writeAtomically(document.prettyEncoded() + "\n", to: directory.summaryPath)
-        return EvaluationOutcome(records: records, summary: document, budgetExhausted: budgetMessage)
+        return EvaluationOutcome(records: records, summary: document, budgetExhausted: budgetMessage, interrupted: interrupted, total: total)
     }
 
     struct RunState {
@@ -228,12 +254,34 @@ public struct EvaluationRunner: Sendable {
         return items
     }
 
-    /// One attempt, never throwing: what goes wrong is recorded in its result.
-    func perform(_ item: WorkItem, runner: AttemptRunner, predictions: [String: Prediction]?) async -> AttemptRecord {
+    /// One attempt, or nil when the run was cancelled while it ran: what it recorded may be
+    /// cut short, so it is dropped (resume makes it again) and its worktrees are removed.
+    func perform(
+        _ item: WorkItem, runner: AttemptRunner, predictions: [String: Prediction]?, model: Result<ModelConfiguration, any Error>? = nil
+    ) async -> AttemptRecord? {
+        if Task.isCancelled { return nil }
+        let record = await attempt(item, runner: runner, predictions: predictions, model: model)
+        guard Task.isCancelled else { return record }
+        let task = item.task
+        await runner.configuration.sandboxes.removeInterrupted(
+            group: settings.runID, names: sandboxNames(item), base: { try await runner.base(for: task) })
+        return nil
+    }
+
+    /// The worktrees an attempt uses: the agent's, then the scorer's.
+    func sandboxNames(_ item: WorkItem) -> [String] {
+        ["\(item.task.instanceID)-\(item.attempt)", "\(item.task.instanceID)-\(item.attempt)-score"]
+    }
+
+    /// One attempt, never throwing: what goes wrong is recorded in its result. `model` is the
+    /// run's model configuration with the local model started (or why it could not start).
+    func attempt(
+        _ item: WorkItem, runner: AttemptRunner, predictions: [String: Prediction]?, model startedModel: Result<ModelConfiguration, any Error>? = nil
+    ) async -> AttemptRecord {
         let started = Date()
         let task = item.task
         let sandboxes = runner.configuration.sandboxes
-        let names = ["\(task.instanceID)-\(item.attempt)", "\(task.instanceID)-\(item.attempt)-score"]
+        let names = sandboxNames(item)
         if names.contains(where: { sandboxes.hasLeftover(group: settings.runID, name: $0) }), let base = try? await runner.base(for: task) {
             for name in names { await sandboxes.removeLeftover(group: settings.runID, name: name, base: base) }
         }
@@ -260,9 +308,10 @@ public struct EvaluationRunner: Sendable {
                     detail: "grading failed: \(error)", score: nil, duration: Date().timeIntervalSince(started), startedAt: started)
             }
         }
-        guard case .agent(let modelConfiguration, _) = settings.mode else {
+        guard case .agent(let saved, _) = settings.mode else {
             preconditionFailure("an evaluation runs the agent or grades predictions")
         }
+        var modelConfiguration = saved
         let failed = { (status: String, detail: String) in
             AttemptRecord(
                 instanceID: task.instanceID, attempt: item.attempt, model: modelConfiguration.spec.description, patch: "", exitStatus: status,
@@ -270,6 +319,7 @@ public struct EvaluationRunner: Sendable {
         }
         let model: any ChatModel
         do {
+            if let startedModel { modelConfiguration = try startedModel.get() }
             model = try ModelFactory.model(modelConfiguration, for: task)
         } catch {
             return failed("model_error", "\(error)")
