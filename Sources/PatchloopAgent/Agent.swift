@@ -64,7 +64,7 @@ public struct Agent: Sendable {
 
     /// Runs one attempt at `task`. `header` adds fields to the trajectory's first line.
     public func run(_ task: AgentTask, header: [String: JSONValue] = [:]) async -> AgentOutcome {
-        var state = LoopState(messages: [.system(Prompts.system), .user(Prompts.instance(task))], pricing: model.pricing)
+        var state = LoopState(messages: [.system(Prompts.system), .user(Prompts.instance(task))], tools: toolbox.specs, pricing: model.pricing)
         recordHeader(task, extra: header, messages: state.conversation.preamble)
         var stop: AgentStop
         while true {
@@ -210,9 +210,12 @@ struct LoopState {
     var repetitions = RepetitionMonitor()
     /// The last `run_tests` output, kept through compaction.
     var latestTestResult: String?
+    /// The tool schemas' share of every request's estimate: the same each step, so counted once.
+    let toolTokens: Int
 
-    init(messages: [ChatMessage], pricing: ModelPricing?) {
+    init(messages: [ChatMessage], tools: [ToolSpec], pricing: ModelPricing?) {
         conversation = Conversation(preamble: messages)
+        toolTokens = Conversation.rawEstimate([], tools: tools)
         self.pricing = pricing
         if pricing == nil { spent.cost = nil }
     }
