@@ -231,16 +231,24 @@ extension Budget.Spent {
 
 /// Counts how often the same call has just given the same observation in a row.
 struct RepetitionMonitor {
-    private var lastKey: String?
+    private var last: (name: String, arguments: String, observation: String)?
     private var count = 0
 
-    /// Records a call and returns how many times in a row it has now been seen.
+    /// Records a call and returns how many times in a row it has now been seen. Arguments
+    /// are the same when they are the same JSON, whatever their spacing or key order.
     mutating func count(call: ToolCall, observation: String) -> Int {
-        let arguments = (try? JSONValue.parse(call.arguments).encoded()) ?? call.arguments
-        let key = call.name + "\u{0}" + arguments + "\u{0}" + observation
-        count = key == lastKey ? count + 1 : 1
-        lastKey = key
+        let repeated = last.map { last in
+            // The arguments are parsed only when all else matches and their text differs: rarely.
+            last.name == call.name && last.observation == observation
+                && (last.arguments == call.arguments || RepetitionMonitor.canonical(last.arguments) == RepetitionMonitor.canonical(call.arguments))
+        } ?? false
+        count = repeated ? count + 1 : 1
+        last = (call.name, call.arguments, observation)
         return count
+    }
+
+    private static func canonical(_ arguments: String) -> String {
+        (try? JSONValue.parse(arguments).encoded()) ?? arguments
     }
 }
 
@@ -308,6 +316,8 @@ public struct ObservationLimit: Sendable, Hashable {
     }
 
     public func apply(to text: String) -> Shortened {
+        // No more characters than UTF-8 bytes: most observations are known to fit without counting their characters.
+        if text.utf8.count <= headCharacters + tailCharacters { return Shortened(text: text, omittedCharacters: 0) }
         let count = text.count
         guard count > headCharacters + tailCharacters else { return Shortened(text: text, omittedCharacters: 0) }
         let omitted = count - headCharacters - tailCharacters
