@@ -90,8 +90,8 @@ public struct ContextSettings: Sendable, Hashable {
 /// A view, its size and its token estimate cost O(1) amortised per step, however long
 /// the history: each step is measured once, when it is appended (its stubs written, its
 /// tokens and messages counted into running totals), and the view last sent is kept and
-/// extended rather than rebuilt. Counting every earlier observation on every step made a
-/// 1,000-step run ten times slower per step than a 10-step one.
+/// extended rather than rebuilt. Counting every earlier observation on every step made the
+/// steps of a 1,000-step run over ten times slower than those of a 10-step one.
 struct Conversation {
     /// The system prompt and the instance prompt.
     let preamble: [ChatMessage]
@@ -153,8 +153,9 @@ struct Conversation {
             return view.messages
         }
         // Steps already in the view that the boundary has now passed: their long observations become stubs.
-        let newlyElided = max(view.boundary, compactedSteps)..<max(view.boundary, compactedSteps, min(boundary, view.stepCount))
-        for index in newlyElided where measured[index].stubs > 0 {
+        let firstNewlyElided = max(view.boundary, compactedSteps)
+        let pastNewlyElided = max(firstNewlyElided, min(boundary, view.stepCount))
+        for index in firstNewlyElided..<pastNewlyElided where measured[index].stubs > 0 {
             let start = view.headCount + totals[index].messages - totals[compactedSteps].messages
             view.messages.replaceSubrange(start..<(start + measured[index].elided.count), with: measured[index].elided)
         }
@@ -178,7 +179,8 @@ struct Conversation {
             messages.append(contentsOf: index < boundary ? measured[index].elided : steps[index])
         }
         return SentView(
-            keepObservations: settings.keepObservations, elisionBatch: settings.elisionBatch, boundary: boundary, stepCount: steps.count, headCount: headCount, messages: messages)
+            keepObservations: settings.keepObservations, elisionBatch: settings.elisionBatch, boundary: boundary, stepCount: steps.count,
+            headCount: headCount, messages: messages)
     }
 
     /// Observations shorter than this stay: a stub would save nothing.
