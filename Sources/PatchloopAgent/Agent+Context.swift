@@ -18,10 +18,10 @@ extension Agent {
     /// threshold, and once more (keeping only the latest step) when the provider says it
     /// is too long; past that the run ends with `context_exhausted`.
     func ask(_ state: inout LoopState) async throws -> (ChatResponse, SentContext) {
-        var sent = measure(state)
+        var sent = measure(&state)
         if let window = settings.context.window, Double(sent.estimate) > settings.context.compactionThreshold * Double(window) {
             if try await compact(&state, keepRecent: settings.context.keepRecentSteps, reason: "threshold") {
-                sent = measure(state)
+                sent = measure(&state)
             }
         }
         if let maxTokens = settings.budget.maxTokens, state.spent.usage.totalTokens + sent.estimate > maxTokens {
@@ -34,7 +34,7 @@ extension Agent {
             guard try await compact(&state, keepRecent: 1, reason: "context_overflow") else {
                 throw AgentStop.contextExhausted("the conversation does not fit the model's context window and cannot be compacted further: \(error)")
             }
-            sent = measure(state)
+            sent = measure(&state)
             do {
                 return (try await request(state), sent)
             } catch let again as ModelError where again.kind == .contextTooLong {
@@ -44,9 +44,11 @@ extension Agent {
         }
     }
 
-    private func measure(_ state: LoopState) -> SentContext {
-        let view = state.conversation.view(settings.context)
-        let (estimate, raw) = state.conversation.estimateInput(view, tools: toolbox.specs)
+    /// Brings the conversation's view up to date and measures it (from running totals:
+    /// no earlier message is counted again).
+    private func measure(_ state: inout LoopState) -> SentContext {
+        let view = state.conversation.refreshView(settings.context)
+        let (estimate, raw) = state.conversation.estimateInput(settings.context, toolTokens: state.toolTokens)
         return SentContext(
             estimate: estimate, rawEstimate: raw, messageCount: view.count, elided: state.conversation.elidedCount(settings.context),
             compactedSteps: state.conversation.compactedSteps)
@@ -81,7 +83,7 @@ extension Agent {
         let summarizer = settings.context.summarizer
         let through = state.conversation.steps.count - keepRecent
         guard summarizer != .off, through > state.conversation.compactedSteps else { return false }
-        let before = measure(state).estimate
+        let before = measure(&state).estimate
         let newSteps = state.conversation.steps[state.conversation.compactedSteps..<through]
         let previous = state.conversation.summaryBody
         var body = [previous, Summaries.digest(of: newSteps)].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n")
@@ -111,7 +113,7 @@ extension Agent {
         recorder.record([
             "type": "compaction", "step": .number(Double(state.spent.steps)), "timestamp": .string(TrajectoryRecorder.timestamp()),
             "reason": .string(reason), "by": .string(by), "compacted_steps": .number(Double(through)),
-            "estimated_input_before": .number(Double(before)), "estimated_input_after": .number(Double(measure(state).estimate)),
+            "estimated_input_before": .number(Double(before)), "estimated_input_after": .number(Double(measure(&state).estimate)),
             "summary": .string(state.conversation.summary ?? ""), "usage": usage.json,
         ])
         return true

@@ -68,7 +68,7 @@ public struct Agent: Sendable {
 
     /// Runs one attempt at `task`. `header` adds fields to the trajectory's first line.
     public func run(_ task: AgentTask, header: [String: JSONValue] = [:]) async -> AgentOutcome {
-        var state = LoopState(messages: [.system(Prompts.system), .user(Prompts.instance(task))], pricing: model.pricing)
+        var state = LoopState(messages: [.system(Prompts.system), .user(Prompts.instance(task))], tools: toolbox.specs, pricing: model.pricing)
         recordHeader(task, extra: header, messages: state.conversation.preamble)
         var stop: AgentStop
         while true {
@@ -227,9 +227,12 @@ struct LoopState {
     var repetitions = RepetitionMonitor()
     /// The last `run_tests` output, kept through compaction.
     var latestTestResult: String?
+    /// The tool schemas' share of every request's estimate: the same each step, so counted once.
+    let toolTokens: Int
 
-    init(messages: [ChatMessage], pricing: ModelPricing?) {
+    init(messages: [ChatMessage], tools: [ToolSpec], pricing: ModelPricing?) {
         conversation = Conversation(preamble: messages)
+        toolTokens = Conversation.rawEstimate([], tools: tools)
         self.pricing = pricing
         if pricing == nil { spent.cost = nil }
     }
@@ -245,16 +248,24 @@ extension Budget.Spent {
 
 /// Counts how often the same call has just given the same observation in a row.
 struct RepetitionMonitor {
-    private var lastKey: String?
+    private var last: (name: String, arguments: String, observation: String)?
     private var count = 0
 
-    /// Records a call and returns how many times in a row it has now been seen.
+    /// Records a call and returns how many times in a row it has now been seen. Arguments
+    /// are the same when they are the same JSON, whatever their spacing or key order.
     mutating func count(call: ToolCall, observation: String) -> Int {
-        let arguments = (try? JSONValue.parse(call.arguments).encoded()) ?? call.arguments
-        let key = call.name + "\u{0}" + arguments + "\u{0}" + observation
-        count = key == lastKey ? count + 1 : 1
-        lastKey = key
+        let repeated = last.map { last in
+            // The arguments are parsed only when all else matches and their text differs: rarely.
+            last.name == call.name && last.observation == observation
+                && (last.arguments == call.arguments || RepetitionMonitor.canonical(last.arguments) == RepetitionMonitor.canonical(call.arguments))
+        } ?? false
+        count = repeated ? count + 1 : 1
+        last = (call.name, call.arguments, observation)
         return count
+    }
+
+    private static func canonical(_ arguments: String) -> String {
+        (try? JSONValue.parse(arguments).encoded()) ?? arguments
     }
 }
 
@@ -322,6 +333,8 @@ public struct ObservationLimit: Sendable, Hashable {
     }
 
     public func apply(to text: String) -> Shortened {
+        // No more characters than UTF-8 bytes: most observations are known to fit without counting their characters.
+        if text.utf8.count <= headCharacters + tailCharacters { return Shortened(text: text, omittedCharacters: 0) }
         let count = text.count
         guard count > headCharacters + tailCharacters else { return Shortened(text: text, omittedCharacters: 0) }
         let omitted = count - headCharacters - tailCharacters

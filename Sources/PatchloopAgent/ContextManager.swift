@@ -86,41 +86,101 @@ public struct ContextSettings: Sendable, Hashable {
 /// The conversation as recorded (every message, whole) and what is sent of it: the
 /// system and instance prompts, the summary of compacted steps, then the later steps
 /// with their older observations elided.
+///
+/// A view, its size and its token estimate cost O(1) amortised per step, however long
+/// the history: each step is measured once, when it is appended (its stubs written, its
+/// tokens and messages counted into running totals), and the view last sent is kept and
+/// extended rather than rebuilt. Counting every earlier observation on every step made the
+/// steps of a 1,000-step run over ten times slower than those of a 10-step one.
 struct Conversation {
     /// The system prompt and the instance prompt.
-    var preamble: [ChatMessage]
+    let preamble: [ChatMessage]
     /// Each step's messages: the assistant's, then its tool results (and feedback).
-    var steps: [[ChatMessage]] = []
+    ///
+    /// The loop only appends; any other change (a step edited, steps removed) measures
+    /// the whole history again, so the totals are always those of `steps`.
+    var steps: [[ChatMessage]] = [] {
+        didSet { measureSteps() }
+    }
     /// Steps up to this count are replaced by `summary`.
-    var compactedSteps = 0
+    var compactedSteps = 0 {
+        didSet { sentView = nil }
+    }
     /// The user message that stands for the compacted steps, and the summary inside it.
-    var summary: String?
+    var summary: String? {
+        didSet { sentView = nil }
+    }
     var summaryBody: String?
     /// The provider's input count for the last request, and our estimate of that request.
     var lastReportedInput: Int?
     var lastEstimate = 0
 
+    /// What each recorded step sends when elided, and running totals over the steps.
+    private var measured: [MeasuredStep] = []
+    /// `totals[i]` sums steps `0..<i`, so the totals of any run of steps are one subtraction.
+    private var totals: [Totals] = [Totals()]
+    private let preambleTokens: Int
+    /// The view last built, extended as steps are appended.
+    private var sentView: SentView?
+
     init(preamble: [ChatMessage]) {
         self.preamble = preamble
+        preambleTokens = preamble.reduce(0) { $0 + Conversation.estimate($1) }
     }
 
     /// The messages to send under `settings`.
+    ///
+    /// O(1) when the view was brought up to date (`refreshView`) since the last change;
+    /// otherwise it is brought up to date on a copy.
     func view(_ settings: ContextSettings) -> [ChatMessage] {
+        if let sentView, sentView.isCurrent(settings, stepCount: steps.count, boundary: elisionBoundary(settings)) {
+            return sentView.messages
+        }
+        var copy = self
+        return copy.refreshView(settings)
+    }
+
+    /// Brings the kept view up to date with the steps appended since it was built (their
+    /// messages added, the observations the elision boundary has passed replaced by
+    /// stubs) and returns it. Rebuilt whole only after a compaction or a settings change.
+    @discardableResult
+    mutating func refreshView(_ settings: ContextSettings) -> [ChatMessage] {
+        let boundary = elisionBoundary(settings)
+        // Taken out so its messages are uniquely referenced while they are edited in place.
+        guard var view = sentView.take(), view.canExtend(settings, stepCount: steps.count, boundary: boundary) else {
+            let view = buildView(settings, boundary: boundary)
+            sentView = view
+            return view.messages
+        }
+        // Steps already in the view that the boundary has now passed: their long observations become stubs.
+        let firstNewlyElided = max(view.boundary, compactedSteps)
+        let pastNewlyElided = max(firstNewlyElided, min(boundary, view.stepCount))
+        for index in firstNewlyElided..<pastNewlyElided where measured[index].stubs > 0 {
+            let start = view.headCount + totals[index].messages - totals[compactedSteps].messages
+            view.messages.replaceSubrange(start..<(start + measured[index].elided.count), with: measured[index].elided)
+        }
+        for index in view.stepCount..<steps.count {
+            view.messages.append(contentsOf: index < boundary ? measured[index].elided : steps[index])
+        }
+        view.boundary = boundary
+        view.stepCount = steps.count
+        sentView = view
+        return view.messages
+    }
+
+    private func buildView(_ settings: ContextSettings, boundary: Int) -> SentView {
         var messages = preamble
         if let summary {
             messages.append(.user(summary))
         }
-        let boundary = elisionBoundary(settings)
+        let headCount = messages.count
+        messages.reserveCapacity(headCount + totals[steps.count].messages - totals[compactedSteps].messages)
         for index in compactedSteps..<steps.count {
-            for message in steps[index] {
-                if index < boundary, message.role == .tool, message.content.count > Conversation.elisionMinimum {
-                    messages.append(.tool(Conversation.stub(for: message, in: steps[index]), callID: message.toolCallID ?? "", name: message.name ?? ""))
-                } else {
-                    messages.append(message)
-                }
-            }
+            messages.append(contentsOf: index < boundary ? measured[index].elided : steps[index])
         }
-        return messages
+        return SentView(
+            keepObservations: settings.keepObservations, elisionBatch: settings.elisionBatch, boundary: boundary, stepCount: steps.count,
+            headCount: headCount, messages: messages)
     }
 
     /// Observations shorter than this stay: a stub would save nothing.
@@ -131,39 +191,136 @@ struct Conversation {
         guard let keep = settings.keepObservations else { return 0 }
         let old = steps.count - keep
         guard old > 0 else { return 0 }
-        return (old / settings.elisionBatch) * settings.elisionBatch
+        return min(steps.count, (old / settings.elisionBatch) * settings.elisionBatch)
     }
 
     /// Observations sent as stubs in the current view.
     func elidedCount(_ settings: ContextSettings) -> Int {
         let boundary = elisionBoundary(settings)
         guard boundary > compactedSteps else { return 0 }
-        return steps[compactedSteps..<boundary].reduce(0) { count, step in
-            count + step.filter { $0.role == .tool && $0.content.count > Conversation.elisionMinimum }.count
-        }
+        return totals[boundary].stubs - totals[compactedSteps].stubs
     }
 
-    static func stub(for observation: ChatMessage, in step: [ChatMessage]) -> String {
+    /// The stub an elided observation is sent as; `characters` is its length.
+    static func stub(for observation: ChatMessage, characters: Int, in step: [ChatMessage]) -> String {
         let call = step.first { $0.role == .assistant }?.toolCalls.first { $0.id == observation.toolCallID }
         let arguments = call.map { ProgressText.abbreviate($0.arguments, 120) } ?? ""
-        return "[\(observation.name ?? "tool") output for \(arguments) elided to save context: \(observation.content.count) characters. Repeat the call to see it again.]"
+        return "[\(observation.name ?? "tool") output for \(arguments) elided to save context: \(characters) characters. Repeat the call to see it again.]"
     }
 
-    /// Input tokens of sending `messages` with `tools`: the provider's count for the
-    /// previous request plus the estimated change since (exact where the provider
-    /// reported; `TokenEstimator` only for what was added or removed).
-    func estimateInput(_ messages: [ChatMessage], tools: [ToolSpec]) -> (estimate: Int, raw: Int) {
-        let raw = Conversation.rawEstimate(messages, tools: tools)
+    /// Input tokens of sending the view under `settings` with tools of `toolTokens`: the
+    /// provider's count for the previous request plus the estimated change since (exact
+    /// where the provider reported; `TokenEstimator` only for what was added or removed).
+    ///
+    /// The raw figure is `rawEstimate(view(settings), tools:)`, taken from the running totals.
+    func estimateInput(_ settings: ContextSettings, toolTokens: Int) -> (estimate: Int, raw: Int) {
+        let boundary = max(compactedSteps, elisionBoundary(settings))
+        let end = totals[steps.count]
+        var raw = preambleTokens + toolTokens + (summary.map { 4 + TokenEstimator.estimate($0) } ?? 0)
+        raw += totals[boundary].elidedTokens - totals[compactedSteps].elidedTokens
+        raw += end.wholeTokens - totals[boundary].wholeTokens
         guard let reported = lastReportedInput else { return (raw, raw) }
         return (max(0, reported + raw - lastEstimate), raw)
     }
 
+    /// The estimate of sending `messages` with `tools`, counting every one: what the
+    /// running totals add up to for a view.
     static func rawEstimate(_ messages: [ChatMessage], tools: [ToolSpec]) -> Int {
-        let messageTokens = messages.reduce(0) { total, message in
-            total + 4 + TokenEstimator.estimate(message.content)
-                + message.toolCalls.reduce(0) { $0 + 8 + TokenEstimator.estimate($1.name) + TokenEstimator.estimate($1.arguments) }
+        messages.reduce(0) { $0 + estimate($1) } + tools.reduce(0) { $0 + TokenEstimator.estimate($1.json.encoded()) }
+    }
+
+    /// One message's share of `rawEstimate`.
+    static func estimate(_ message: ChatMessage) -> Int {
+        4 + TokenEstimator.estimate(message.content)
+            + message.toolCalls.reduce(0) { $0 + 8 + TokenEstimator.estimate($1.name) + TokenEstimator.estimate($1.arguments) }
+    }
+
+    // MARK: - Measuring steps as they are appended
+
+    /// Measures the steps appended since the last call, or, after any other change, all of them again.
+    private mutating func measureSteps() {
+        if steps.count <= measured.count {
+            // Not an append (the loop never does this): start over, so nothing stale survives.
+            measured = []
+            totals = [Totals()]
+            sentView = nil
         }
-        return messageTokens + tools.reduce(0) { $0 + TokenEstimator.estimate($1.json.encoded()) }
+        for index in measured.count..<steps.count {
+            let step = MeasuredStep(steps[index])
+            var total = totals[index]
+            total.messages += steps[index].count
+            total.wholeTokens += step.wholeTokens
+            total.elidedTokens += step.elidedTokens
+            total.stubs += step.stubs
+            measured.append(step)
+            totals.append(total)
+        }
+    }
+
+    /// Running sums over the first steps.
+    private struct Totals {
+        var messages = 0
+        var wholeTokens = 0
+        var elidedTokens = 0
+        var stubs = 0
+    }
+
+    /// One step as sent once the elision boundary has passed it.
+    private struct MeasuredStep {
+        /// The step's messages with each long observation replaced by its stub (the
+        /// same messages when none is long).
+        var elided: [ChatMessage]
+        var stubs = 0
+        var wholeTokens = 0
+        var elidedTokens = 0
+
+        init(_ step: [ChatMessage]) {
+            elided = step
+            for (position, message) in step.enumerated() {
+                let tokens = Conversation.estimate(message)
+                wholeTokens += tokens
+                // No more characters than UTF-8 bytes: a short observation is known short without counting it.
+                guard message.role == .tool, message.content.utf8.count > Conversation.elisionMinimum else {
+                    elidedTokens += tokens
+                    continue
+                }
+                let characters = message.content.count
+                guard characters > Conversation.elisionMinimum else {
+                    elidedTokens += tokens
+                    continue
+                }
+                let stub = ChatMessage.tool(
+                    Conversation.stub(for: message, characters: characters, in: step), callID: message.toolCallID ?? "", name: message.name ?? "")
+                elided[position] = stub
+                elidedTokens += Conversation.estimate(stub)
+                stubs += 1
+            }
+        }
+    }
+
+    /// The messages last sent and what they were built from.
+    private struct SentView {
+        var keepObservations: Int?
+        var elisionBatch: Int
+        var boundary: Int
+        var stepCount: Int
+        /// The preamble and the summary message.
+        var headCount: Int
+        var messages: [ChatMessage]
+
+        func isCurrent(_ settings: ContextSettings, stepCount: Int, boundary: Int) -> Bool {
+            sameSettings(settings) && self.stepCount == stepCount && self.boundary == boundary
+        }
+
+        /// Whether only steps were appended since (and the boundary moved only forward):
+        /// then extending it gives the same messages as building it afresh.
+        func canExtend(_ settings: ContextSettings, stepCount: Int, boundary: Int) -> Bool {
+            sameSettings(settings) && self.stepCount <= stepCount && self.boundary <= boundary
+        }
+
+        private func sameSettings(_ settings: ContextSettings) -> Bool {
+            keepObservations == settings.keepObservations && elisionBatch == settings.elisionBatch
+        }
     }
 }
 

@@ -22,13 +22,29 @@ public enum Benchmarks {
         }
     }
 
+    /// The per-step times of one run: overall, and of its first and last tenth of steps,
+    /// so that a cost growing with the history shows as a last tenth above the first.
+    public struct StepSummary: Sendable {
+        public var overall: Summary
+        public var firstTenth: Summary
+        public var lastTenth: Summary
+
+        /// `seconds` in step order; a tenth is at least one step.
+        public init(_ seconds: [Double]) {
+            let tenth = max(1, seconds.count / 10)
+            overall = Summary(seconds)
+            firstTenth = Summary(Array(seconds.prefix(tenth)))
+            lastTenth = Summary(Array(seconds.suffix(tenth)))
+        }
+    }
+
     /// Wall time per loop step with a scripted model whose every action is `read_file`
     /// of a small file, the trajectory written as it goes. Returns one summary per run length.
-    public static func loopSteps(stepCounts: [Int], workDirectory: String) async throws -> [(steps: Int, summary: Summary)] {
+    public static func loopSteps(stepCounts: [Int], workDirectory: String) async throws -> [(steps: Int, summary: StepSummary)] {
         let repository = try await makeRepository(at: workDirectory + "/loop-repo", fileCount: 3)
         let manager = SandboxManager(root: workDirectory + "/sandboxes")
         let base = try await manager.baseRepository(gitRepository: repository)
-        var results: [(Int, Summary)] = []
+        var results: [(Int, StepSummary)] = []
         for steps in stepCounts {
             let sandbox = try await manager.makeSandbox(from: base, group: "bench", name: "loop-\(steps)")
             let turns = (0..<steps).map { index in ScriptedModel.Turn.call("read_file", ["path": .string("file\(index % 3).txt")]) }
@@ -42,7 +58,7 @@ public enum Benchmarks {
             times.tick()
             _ = await agent.run(AgentTask(instanceID: "bench", repositoryName: "bench", problemStatement: "Benchmark."))
             // The last tick is the closing submit; every other interval is one read_file step.
-            results.append((steps, Summary(Array(times.intervals().dropLast()))))
+            results.append((steps, StepSummary(Array(times.intervals().dropLast()))))
             await manager.remove(sandbox)
         }
         return results
