@@ -93,73 +93,72 @@ public struct Agent: Sendable {
             cost: state.spent.cost, duration: state.spent.seconds, trajectoryPath: recorder.path)
     }
 
-    /// One model call and the tool calls it makes.
+    /// One model call and the tool calls it makes: query, execute, check for an ending.
     func step(_ state: inout LoopState) async throws {
         if Task.isCancelled { throw AgentStop.cancelled }
         if let kind = settings.budget.exhausted(by: state.spent) { throw AgentStop.budget(kind, state.spent) }
 
+        let (response, sent) = try await query(&state)
+        let results = await execute(response.message.toolCalls, state: &state)
+        let feedback = state.append(response.message, results: results)
+
+        let events = results.map(observationEvent)
+        recorder.record(stepEvent(state: state, response: response, observations: events, feedback: feedback, sent: sent))
+        onStep?(StepSummary(step: state.spent.steps, calls: response.message.toolCalls, observations: events, text: response.message.content))
+        if let ending = try await ending(of: results, state: state) { throw ending }
+    }
+
+    /// Asks the model (fitting the history into its window first) and counts what it cost.
+    private func query(_ state: inout LoopState) async throws -> (ChatResponse, SentContext) {
         let (response, sent) = try await ask(&state)
         state.spent.steps += 1
         state.spent.add(response.usage, pricing: state.pricing)
-        state.conversation.lastReportedInput = response.usageIsEstimated || response.usage.inputTokens == 0 ? nil : response.usage.inputTokens
-        state.conversation.lastEstimate = sent.rawEstimate
-        var stepMessages = [response.message]
+        state.conversation.noteUsage(of: response, sent: sent)
+        return (response, sent)
+    }
 
-        var records: [JSONValue] = []
-        var ending: AgentStop?
-        var formatErrors = 0
-        var feedback: String?
-        for (index, call) in response.message.toolCalls.enumerated() {
+    /// Runs the reply's calls in order. A call past the per-reply cap, or once the time
+    /// budget is spent (checked before every call), is answered "not run" instead.
+    private func execute(_ calls: [ToolCall], state: inout LoopState) async -> [CallResult] {
+        var results: [CallResult] = []
+        var timeIsUp = false
+        for (index, call) in calls.enumerated() {
             let started = Date()
             var observation: Observation
             if index >= settings.maxToolCallsPerReply {
                 observation = .error(
                     "not run: one reply may make at most \(settings.maxToolCallsPerReply) tool calls; send the rest in your next reply.",
                     facts: ["not_run": true])
-            } else if case .budget(.time, _) = ending {
-                observation = .error("not run: the attempt's time budget is used up.", facts: ["not_run": true])
-            } else if let maxSeconds = settings.budget.maxSeconds, state.spent.seconds >= maxSeconds {
-                // Checked before every call, not only between steps: one reply may hold many slow calls.
-                observation = .error("not run: the attempt's time budget is used up.", facts: ["not_run": true])
-                ending = ending ?? .budget(.time, state.spent)
+            } else if timeIsUp || settings.budget.maxSeconds.map({ state.spent.seconds >= $0 }) == true {
+                timeIsUp = true
+                observation = .error("not run: the attempt's time budget is used up.", facts: ["not_run": true, "time_is_up": true])
             } else {
                 observation = await toolbox.run(name: call.name, argumentsJSON: call.arguments, context: context)
             }
-            if observation.facts["format_error"]?.boolValue == true { formatErrors += 1 }
             let repeats = state.repetitions.count(call: call, observation: observation.text)
             if repeats == 3 { observation.text += "\n\n" + Prompts.repeatedCall }
             let shown = settings.observationLimit.apply(to: observation.text)
-            stepMessages.append(.tool(shown.text, callID: call.id, name: call.name))
             if call.name == "run_tests" { state.latestTestResult = shown.text }
-            records.append(observationEvent(call: call, observation: observation, shown: shown, duration: Date().timeIntervalSince(started)))
+            results.append(CallResult(call: call, observation: observation, shown: shown, repeats: repeats, duration: Date().timeIntervalSince(started)))
+        }
+        return results
+    }
 
-            if ending == nil {
-                if observation.endsAttempt {
-                    ending = .submitted
-                } else if repeats >= 4 {
-                    ending = .stuck("the same \(call.name) call gave the same result \(repeats) times")
-                } else if settings.stopWhenTestsPass, call.name == "run_tests", observation.facts["all_passed"]?.boolValue == true,
-                    try await !sandbox.changedPaths().isEmpty
-                {
-                    ending = .testsPassed
-                }
+    /// The first call (in order) that ends the attempt, or three replies in a row without
+    /// a valid call.
+    private func ending(of results: [CallResult], state: LoopState) async throws -> AgentStop? {
+        for result in results {
+            if result.observation.facts["time_is_up"]?.boolValue == true { return .budget(.time, state.spent) }
+            if result.observation.endsAttempt { return .submitted }
+            if result.repeats >= 4 { return .stuck("the same \(result.call.name) call gave the same result \(result.repeats) times") }
+            if settings.stopWhenTestsPass, result.call.name == "run_tests", result.observation.facts["all_passed"]?.boolValue == true,
+                try await !sandbox.changedPaths().isEmpty
+            {
+                return .testsPassed
             }
         }
-        if response.message.toolCalls.isEmpty {
-            formatErrors = 1
-            feedback = Prompts.noToolCall
-            stepMessages.append(.user(Prompts.noToolCall))
-        }
-        state.conversation.steps.append(stepMessages)
-        state.consecutiveFormatErrors = formatErrors > 0 && formatErrors == max(1, response.message.toolCalls.count)
-            ? state.consecutiveFormatErrors + 1 : 0
-
-        recorder.record(stepEvent(state: state, response: response, observations: records, feedback: feedback, sent: sent))
-        onStep?(StepSummary(step: state.spent.steps, calls: response.message.toolCalls, observations: records, text: response.message.content))
-        if let ending { throw ending }
-        if state.consecutiveFormatErrors >= 3 {
-            throw AgentStop.formatErrors("three replies in a row had no valid tool call")
-        }
+        if state.consecutiveFormatErrors >= 3 { return .formatErrors("three replies in a row had no valid tool call") }
+        return nil
     }
 
     // MARK: - Trajectory events
@@ -183,12 +182,12 @@ public struct Agent: Sendable {
         recorder.record(.object(header))
     }
 
-    private func observationEvent(call: ToolCall, observation: Observation, shown: ObservationLimit.Shortened, duration: Double) -> JSONValue {
+    private func observationEvent(_ result: CallResult) -> JSONValue {
         [
-            "tool_call_id": .string(call.id), "name": .string(call.name), "output": .string(shown.text),
-            "is_error": .bool(observation.isError), "facts": .object(observation.facts),
-            "truncated": .bool(shown.omittedCharacters > 0), "omitted_chars": .number(Double(shown.omittedCharacters)),
-            "duration": .number(duration), "ends_attempt": .bool(observation.endsAttempt),
+            "tool_call_id": .string(result.call.id), "name": .string(result.call.name), "output": .string(result.shown.text),
+            "is_error": .bool(result.observation.isError), "facts": .object(result.observation.facts),
+            "truncated": .bool(result.shown.omittedCharacters > 0), "omitted_chars": .number(Double(result.shown.omittedCharacters)),
+            "duration": .number(result.duration), "ends_attempt": .bool(result.observation.endsAttempt),
         ]
     }
 
@@ -218,6 +217,17 @@ public struct StepSummary: Sendable {
     public var text: String
 }
 
+/// One tool call of a reply and what came of it.
+struct CallResult {
+    var call: ToolCall
+    var observation: Observation
+    /// The observation as the model sees it (long ones cut in the middle).
+    var shown: ObservationLimit.Shortened
+    /// How many times in a row this call has given this result.
+    var repeats: Int
+    var duration: Double
+}
+
 /// What the loop carries from step to step.
 struct LoopState {
     var conversation: Conversation
@@ -235,6 +245,23 @@ struct LoopState {
         toolTokens = Conversation.rawEstimate([], tools: tools)
         self.pricing = pricing
         if pricing == nil { spent.cost = nil }
+    }
+
+    /// Adds the reply and its results to the history, and counts a reply whose calls were
+    /// all malformed (or that made none) as a format error. Returns the feedback sent
+    /// when the reply had no tool call.
+    mutating func append(_ reply: ChatMessage, results: [CallResult]) -> String? {
+        var messages = [reply] + results.map { ChatMessage.tool($0.shown.text, callID: $0.call.id, name: $0.call.name) }
+        var feedback: String?
+        let malformed = results.filter { $0.observation.facts["format_error"]?.boolValue == true }.count
+        if results.isEmpty {
+            feedback = Prompts.noToolCall
+            messages.append(.user(Prompts.noToolCall))
+        }
+        conversation.steps.append(messages)
+        let allMalformed = results.isEmpty || malformed == results.count
+        consecutiveFormatErrors = allMalformed ? consecutiveFormatErrors + 1 : 0
+        return feedback
     }
 }
 

@@ -115,6 +115,13 @@ struct Conversation {
     var lastReportedInput: Int?
     var lastEstimate = 0
 
+    /// Anchors the next estimate on the provider's own count for this request (when it
+    /// gave one), so estimates do not drift over a long run.
+    mutating func noteUsage(of response: ChatResponse, sent: SentContext) {
+        lastReportedInput = response.usageIsEstimated || response.usage.inputTokens == 0 ? nil : response.usage.inputTokens
+        lastEstimate = sent.rawEstimate
+    }
+
     /// What each recorded step sends when elided, and running totals over the steps.
     private var measured: [MeasuredStep] = []
     /// `totals[i]` sums steps `0..<i`, so the totals of any run of steps are one subtraction.

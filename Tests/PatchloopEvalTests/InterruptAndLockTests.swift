@@ -65,8 +65,10 @@ func resultFiles(_ run: String) -> [String] {
 
 /// A scripted model that answers after `delay` seconds: `reads` read_file calls, then submit.
 func slowScript(in directory: TemporaryDirectory, delay: Double, reads: Int = 0) throws -> String {
-    let turns: [JSONValue] = Array(
-        repeating: ["tool_calls": [["name": "read_file", "arguments": ["path": "."]]]], count: reads)
+    // Two calls in turn, so the loop never sees one call repeat and end the attempt as stuck.
+    let turns: [JSONValue] = (0..<reads).map { index in
+        ["tool_calls": [["name": "read_file", "arguments": ["path": index % 2 == 0 ? "." : "./"]]]]
+    }
     let path = directory.path + "/slow-model.json"
     try JSONValue.object(["turns": .array(turns), "delay": .number(delay)]).encoded().write(toFile: path, atomically: true, encoding: .utf8)
     return path
