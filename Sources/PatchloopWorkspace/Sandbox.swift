@@ -298,17 +298,33 @@ public struct SandboxManager: Sendable {
     public func removeLeftover(group: String, name: String, base: BaseRepository) async {
         guard SafeName.isSafe(group), SafeName.isSafe(name) else { return }
         let path = root + "/" + group + "/" + name
-        guard FileManager.default.fileExists(atPath: path) else { return }
-        var proven = FileManager.default.fileExists(atPath: markerPath(group: group, name: name))
-        if !proven, let listing = try? await git.run(["--git-dir=\(base.gitDirectory)", "worktree", "list", "--porcelain"], in: root) {
-            proven = listing.split(separator: "\n").contains { $0 == "worktree \(path)" }
-        }
-        guard proven else { return }
+        let marker = markerPath(group: group, name: name)
+        let registrations = SandboxManager.registrations(of: path, in: base)
+        guard FileManager.default.fileExists(atPath: marker) || !registrations.isEmpty else { return }
         try? FileManager.default.removeItem(atPath: path)
-        try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
         _ = try? await RepositoryLocks.shared.withLock(base.gitDirectory) {
+            // A `worktree add` killed half-way leaves its entry locked, where `prune` never
+            // looks: the entries that name this path are removed by hand.
+            for entry in registrations { try? FileManager.default.removeItem(atPath: entry) }
             _ = try? await git.runOutcome(["--git-dir=\(base.gitDirectory)", "worktree", "prune"], in: root)
         }
+        try? FileManager.default.removeItem(atPath: marker)
+    }
+
+    /// The entries under `base`'s `worktrees/` that belong to a worktree at `path`.
+    static func registrations(of path: String, in base: BaseRepository) -> [String] {
+        let folder = base.gitDirectory + "/worktrees"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let name = (path as NSString).lastPathComponent
+        return entries.filter { entry in
+            let pointer = (try? String(contentsOfFile: folder + "/" + entry + "/gitdir", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if let pointer { return pointer == path + "/.git" }
+            // Killed before it wrote where it points: git names the entry after the folder
+            // (with a number when taken) and locks it "initializing" until it is done.
+            let locked = (try? String(contentsOfFile: folder + "/" + entry + "/locked", encoding: .utf8)) ?? ""
+            return entry.hasPrefix(name) && entry.dropFirst(name.count).allSatisfy(\.isNumber) && locked.hasPrefix("initializing")
+        }.map { folder + "/" + $0 }
     }
 
     /// Whether `Sandboxes/<group>/<name>` exists.

@@ -40,7 +40,7 @@ final class RetryLog: Sendable {
 let fastRetry = RetryPolicy(maxRetries: 2, baseDelay: .milliseconds(20), maxDelay: .milliseconds(100))
 
 /// Polls `condition` every 10 ms for up to `timeout` seconds.
-func eventually(timeout: Double = 2, _ condition: () -> Bool) async -> Bool {
+func eventually(timeout: Double = 10, _ condition: () -> Bool) async -> Bool {
     let start = ContinuousClock.now
     while secondsSince(start) < timeout {
         if condition() { return true }
