@@ -54,6 +54,22 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension ExitStatus: Codable {
+    /// Written as the string trajectories and results use (`budget_exhausted:steps`).
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let status = ExitStatus(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown exit status '\(text)'"))
+        }
+        self = status
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
 /// The outcome of one attempt of the loop (before scoring).
 public struct AgentOutcome: Sendable {
     public var exitStatus: ExitStatus

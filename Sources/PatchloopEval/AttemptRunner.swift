@@ -59,7 +59,7 @@ public struct AttemptResult: Sendable {
     public var instanceID: String
     public var attempt: Int
     public var model: String
-    public var exitStatus: String
+    public var exitStatus: ExitStatus
     public var detail: String
     /// Nil when the attempt was not scored.
     public var score: ScoreReport?
@@ -77,7 +77,7 @@ public struct AttemptResult: Sendable {
     public var json: JSONValue {
         [
             "instance_id": .string(instanceID), "attempt": .number(Double(attempt)), "model": .string(model),
-            "exit_status": .string(exitStatus), "detail": .string(detail),
+            "exit_status": .string(exitStatus.description), "detail": .string(detail),
             "resolved": score.map { .bool($0.resolved) } ?? .null,
             "report": score.map(\.swebenchJSON) ?? .null,
             "steps": .number(Double(steps)), "tokens": usage.json, "total_tokens": .number(Double(usage.totalTokens)),
@@ -183,7 +183,7 @@ public struct AttemptRunner: Sendable {
         }
         try RunDirectory.writeAtomically(outcome.patch, to: patchPath)
         let result = AttemptResult(
-            instanceID: task.instanceID, attempt: attempt, model: model.identifier, exitStatus: outcome.exitStatus.description,
+            instanceID: task.instanceID, attempt: attempt, model: model.identifier, exitStatus: outcome.exitStatus,
             detail: outcome.detail, score: score, steps: outcome.steps, usage: outcome.usage, cost: outcome.cost,
             duration: outcome.duration, patch: outcome.patch, trajectoryPath: trajectoryPath, patchPath: patchPath,
             sandboxPath: configuration.keepSandbox ? sandbox.path : nil)

@@ -14,6 +14,7 @@ extension SandboxManager {
         await Task.detached {
             let groupFolder = manager.root + "/" + group
             guard let base = try? await base() else {
+                await manager.sweepRegistrations(group: group)
                 _ = rmdir(groupFolder)
                 return
             }
@@ -25,6 +26,7 @@ extension SandboxManager {
             }
             // A registration whose folder another (killed) cleanup already removed.
             _ = try? await Git().runOutcome(["--git-dir=\(base.gitDirectory)", "worktree", "prune"], in: manager.root)
+            await manager.sweepRegistrations(group: group)
             // rmdir only removes an empty folder: another attempt's worktree there is safe.
             _ = rmdir(groupFolder)
         }.value

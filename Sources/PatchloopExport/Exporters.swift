@@ -361,16 +361,17 @@ public struct Exporter: Sendable {
             }
             query.append(JSONValue.object(["role": .string(message.role.rawValue), "content": .string(message.content)]))
         }
+        // SWE-agent's own names for how a run ended.
         let exitStatus: String
-        switch attempt.exitStatus ?? "" {
-        case "submitted", "tests_passed": exitStatus = "submitted"
-        case let status where status.hasPrefix("budget_exhausted:cost"): exitStatus = "exit_cost"
-        case let status where status.hasPrefix("budget_exhausted"): exitStatus = "exit_total_execution_time"
-        case "format_error": exitStatus = "exit_format"
-        case "context_exhausted": exitStatus = "exit_context"
-        case "model_error": exitStatus = "exit_api"
-        case "infra_error": exitStatus = "exit_environment_error"
-        default: exitStatus = "exit_error"
+        switch attempt.exitStatus {
+        case .submitted, .testsPassed: exitStatus = "submitted"
+        case .budgetExhausted(.cost): exitStatus = "exit_cost"
+        case .budgetExhausted: exitStatus = "exit_total_execution_time"
+        case .formatError: exitStatus = "exit_format"
+        case .contextExhausted: exitStatus = "exit_context"
+        case .modelError: exitStatus = "exit_api"
+        case .infrastructureError: exitStatus = "exit_environment_error"
+        case .stuck, .cancelled, nil: exitStatus = "exit_error"
         }
         let assistantTurns = attempt.messages.filter { $0.role == .assistant }.count
         return [

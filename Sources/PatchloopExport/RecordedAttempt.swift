@@ -19,7 +19,7 @@ public struct RecordedAttempt: Sendable {
     public var messages: [ChatMessage]
     /// Per assistant message (by index in `messages`): whether every call it made failed.
     public var failedAssistantTurns: Set<Int>
-    public var exitStatus: String?
+    public var exitStatus: ExitStatus?
     /// The scorer's verdict; nil when the attempt was not scored (never the model's claim).
     public var resolved: Bool?
     public var patch: String
@@ -62,7 +62,7 @@ public struct RecordedAttempt: Sendable {
         self.messages = messages
         failedAssistantTurns = failed
         let result = file.result
-        exitStatus = result?["exit_status"]?.stringValue
+        exitStatus = result?["exit_status"]?.stringValue.flatMap(ExitStatus.init)
         resolved = result?["resolved"]?.boolValue
         patch = result?["patch"]?.stringValue ?? ""
         usage = TokenUsage(json: result?["tokens"])
@@ -73,7 +73,7 @@ public struct RecordedAttempt: Sendable {
     public var provenance: JSONValue {
         [
             "run_id": .string(runID), "instance_id": .string(instanceID), "attempt": .number(Double(attempt)), "model": .string(model),
-            "exit_status": exitStatus.map { .string($0) } ?? .null, "resolved": resolved.map { .bool($0) } ?? .null,
+            "exit_status": exitStatus.map { .string($0.description) } ?? .null, "resolved": resolved.map { .bool($0) } ?? .null,
             "trajectory": .string(path),
         ]
     }

@@ -311,6 +311,29 @@ public struct SandboxManager: Sendable {
         try? FileManager.default.removeItem(atPath: marker)
     }
 
+    /// Removes, from every base repository under `.repos/`, the worktree entries that point
+    /// into `Sandboxes/<group>/` at a folder that no longer exists: what git commands killed
+    /// by an interruption leave behind for this run (the group is the run's own).
+    public func sweepRegistrations(group: String) async {
+        guard SafeName.isSafe(group) else { return }
+        let prefix = root + "/" + group + "/"
+        let repositories = (try? FileManager.default.contentsOfDirectory(atPath: repositoriesDirectory)) ?? []
+        for repository in repositories where repository.hasSuffix(".git") {
+            let gitDirectory = repositoriesDirectory + "/" + repository
+            let folder = gitDirectory + "/worktrees"
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder), !entries.isEmpty else { continue }
+            _ = try? await RepositoryLocks.shared.withLock(gitDirectory) {
+                for entry in entries {
+                    guard let pointer = try? String(contentsOfFile: folder + "/" + entry + "/gitdir", encoding: .utf8) else { continue }
+                    let worktree = (pointer.trimmingCharacters(in: .whitespacesAndNewlines) as NSString).deletingLastPathComponent
+                    if worktree.hasPrefix(prefix), !FileManager.default.fileExists(atPath: worktree) {
+                        try? FileManager.default.removeItem(atPath: folder + "/" + entry)
+                    }
+                }
+            }
+        }
+    }
+
     /// The entries under `base`'s `worktrees/` that belong to a worktree at `path`.
     static func registrations(of path: String, in base: BaseRepository) -> [String] {
         let folder = base.gitDirectory + "/worktrees"

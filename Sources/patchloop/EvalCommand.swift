@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PatchloopCore
 import PatchloopEval
+import PatchloopWorkspace
 import Synchronization
 
 /// Options `eval` and `score` share: how many at once, which slice, where the files go.
@@ -205,6 +206,9 @@ enum RunCommandSupport {
         display.finish()
         print(describe(outcome.summary, directory: settings.outputDirectory))
         if outcome.interrupted {
+            let sandboxes = SandboxManager(root: settings.sandboxRoot)
+            let group = settings.runID
+            await Task.detached { await sandboxes.sweepRegistrations(group: group) }.value
             printError(
                 "interrupted: \(outcome.records.count) of \(outcome.total) attempts done; resume with: patchloop \(settings.kind) --resume \(settings.outputDirectory)")
             return Interruption.exitCode ?? 130

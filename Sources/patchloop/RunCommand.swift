@@ -105,8 +105,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             if result.resolved { return 0 }
             // The documented contract: a model or harness failure is 3, not "not resolved".
-            let status = ExitStatus(result.exitStatus)
-            return status == .modelError || status == .infrastructureError ? 3 : 1
+            return result.exitStatus == .modelError || result.exitStatus == .infrastructureError ? 3 : 1
         }
     }
 }

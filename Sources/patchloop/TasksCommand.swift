@@ -81,6 +81,10 @@ struct ValidateTasks: AsyncParsableCommand {
                 }
             }
             if Interruption.signal != nil {
+                // Every worker has finished its own cleanup; what killed git commands left between them goes now.
+                let sandboxes = configuration.sandboxes
+                let group = configuration.runID
+                await Task.detached { await sandboxes.sweepRegistrations(group: group) }.value
                 printError("interrupted: \(verdicts.count) of \(tasks.count) tasks validated; the rest were stopped and their worktrees removed")
                 return Interruption.exitCode ?? 130
             }

@@ -18,7 +18,7 @@ struct EndToEndTests {
             runID: "e2e", outputDirectory: directory.path + "/run", sandboxRoot: directory.path + "/Sandboxes", isolation: .bubblewrap)
         let result = try await AttemptRunner(configuration: configuration).run(task, model: PatchReplayModel.model(for: task.goldPatch))
         #expect(result.resolved)
-        #expect(["submitted", "tests_passed"].contains(result.exitStatus))
+        #expect([.submitted, .testsPassed].contains(result.exitStatus))
         #expect(result.score?.failToPass.failure == [])
         #expect(result.score?.passToPass.failure == [])
         #expect(!result.patch.isEmpty)
@@ -41,7 +41,7 @@ struct EndToEndTests {
         let configuration = RunConfiguration(
             runID: "empty", outputDirectory: directory.path + "/run", sandboxRoot: directory.path + "/Sandboxes", isolation: .bubblewrap)
         let result = try await AttemptRunner(configuration: configuration).run(task, model: ScriptedModel(turns: [.call("submit")]))
-        #expect(result.exitStatus == "submitted")
+        #expect(result.exitStatus == .submitted)
         #expect(!result.resolved)
         #expect(result.patch.isEmpty)
         #expect(result.score?.failToPass.failure == ["tests/test_calc.py::test_add"])

@@ -14,17 +14,17 @@ struct FailureCategoryTests {
     func categories() {
         var resolved = report(f2p: (["t1"], []))
         resolved.resolved = true
-        #expect(FailureCategory.classify(exitStatus: "submitted", detail: "", patch: "d", score: resolved).category == "resolved")
-        #expect(FailureCategory.classify(exitStatus: "submitted", detail: "", patch: "", score: report()).category == "empty_patch")
+        #expect(FailureCategory.classify(exitStatus: .submitted, detail: "", patch: "d", score: resolved).category == "resolved")
+        #expect(FailureCategory.classify(exitStatus: .submitted, detail: "", patch: "", score: report()).category == "empty_patch")
         let apply = FailureCategory.classify(exitStatus: nil, detail: "", patch: "d", score: report(applied: false))
         #expect(apply == FailureCategory("patch_apply_error", evidence: "error: a.py: patch does not apply"))
         #expect(FailureCategory.classify(exitStatus: nil, detail: "", patch: "d", score: report(timedOut: true)).category == "timeout")
         #expect(FailureCategory.classify(exitStatus: nil, detail: "", patch: "d", score: report(p2p: ([], ["p"]))).evidence == "PASS_TO_PASS failing: p")
         #expect(FailureCategory.classify(exitStatus: nil, detail: "", patch: "d", score: report()) == FailureCategory("test_failure", evidence: "FAIL_TO_PASS failing: t1"))
-        let budget = FailureCategory.classify(exitStatus: "budget_exhausted:steps", detail: "50 steps used\nmore", patch: "d", score: report())
+        let budget = FailureCategory.classify(exitStatus: .budgetExhausted(.steps), detail: "50 steps used\nmore", patch: "d", score: report())
         #expect(budget == FailureCategory("budget_exhausted:steps", evidence: "50 steps used"))
-        #expect(FailureCategory.classify(exitStatus: "stuck", detail: "", patch: "", score: nil) == FailureCategory("stuck", evidence: "stuck"))
-        #expect(FailureCategory.classify(exitStatus: "model_error", detail: "HTTP 500", patch: "", score: nil).category == "model_error")
+        #expect(FailureCategory.classify(exitStatus: .stuck, detail: "", patch: "", score: nil) == FailureCategory("stuck", evidence: "stuck"))
+        #expect(FailureCategory.classify(exitStatus: .modelError, detail: "HTTP 500", patch: "", score: nil).category == "model_error")
         #expect(FailureCategory.classify(exitStatus: nil, detail: "", patch: nil, score: nil) == FailureCategory("empty_patch", evidence: "no prediction"))
     }
 }
@@ -39,7 +39,7 @@ struct RunSummaryTests {
                 resolution: resolved ? .full : .no, failToPass: (resolved ? ["t"] : [], resolved ? [] : ["t"]), passToPass: ([], []),
                 testsTimedOut: false, testExitCode: 0, testDuration: 1, testLog: "", applyLog: "", infrastructureFailure: nil)
             score.resolved = resolved
-            return AttemptRecord(instanceID: id, attempt: attempt, model: "m", patch: "d", exitStatus: "submitted", detail: "", score: score, duration: 1, startedAt: .now)
+            return AttemptRecord(instanceID: id, attempt: attempt, model: "m", patch: "d", exitStatus: .submitted, detail: "", score: score, duration: 1, startedAt: .now)
         }
         let records = [record("a", 1, resolved: false), record("a", 2, resolved: true), record("b", 1, resolved: false), record("b", 2, resolved: false)]
         let summary = RunSummary(instanceIDs: ["a", "b", "c"], attemptsPerInstance: 2, records: records, model: "m", budget: TotalBudget(), budgetExhausted: nil).json

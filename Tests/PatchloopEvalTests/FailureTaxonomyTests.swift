@@ -76,7 +76,7 @@ struct FailureTaxonomyTests {
         let patch = try await scratch.diff()
 
         let score = try await Scorer(sandboxes: manager, isolation: .bubblewrap).score(task, patch: patch, base: base, group: "craft", name: "score")
-        let category = FailureCategory.classify(exitStatus: "submitted", detail: "", patch: patch, score: score)
+        let category = FailureCategory.classify(exitStatus: .submitted, detail: "", patch: patch, score: score)
         #expect(category.category == crafted.expected, "\(crafted): \(category.category) — \(category.evidence)\n\(score.testLog.suffix(1500))")
         #expect(!category.evidence.isEmpty)
     }
@@ -93,16 +93,16 @@ struct FailureTaxonomyTests {
         let base = try await manager.baseRepository(forFilesIn: files, name: task.instanceID)
         let patch = "diff --git a/\(file) b/\(file)\n--- a/\(file)\n+++ b/\(file)\n@@ -1,3 +1,3 @@\n this line\n-is not\n+in the file\n at all\n"
         let score = try await Scorer(sandboxes: manager, isolation: .bubblewrap).score(task, patch: patch, base: base, group: "craft", name: "score")
-        let category = FailureCategory.classify(exitStatus: "submitted", detail: "", patch: patch, score: score)
+        let category = FailureCategory.classify(exitStatus: .submitted, detail: "", patch: patch, score: score)
         #expect(category.category == "patch_apply_error")
         #expect(!category.evidence.isEmpty)
     }
 
     @Test("how the loop ended decides unfinished attempts")
     func loopEndings() {
-        #expect(FailureCategory.classify(exitStatus: "format_error", detail: "three replies in a row had no valid tool call", patch: "", score: nil).category == "format_errors")
-        #expect(FailureCategory.classify(exitStatus: "budget_exhausted:steps", detail: "step budget used up after 50 steps", patch: "x", score: nil).category == "budget_exhausted:steps")
-        #expect(FailureCategory.classify(exitStatus: "context_exhausted", detail: "too long", patch: "x", score: nil).category == "context_exhausted")
-        #expect(FailureCategory.classify(exitStatus: "stuck", detail: "the same read_file call", patch: "", score: nil).evidence.contains("read_file"))
+        #expect(FailureCategory.classify(exitStatus: .formatError, detail: "three replies in a row had no valid tool call", patch: "", score: nil).category == "format_errors")
+        #expect(FailureCategory.classify(exitStatus: .budgetExhausted(.steps), detail: "step budget used up after 50 steps", patch: "x", score: nil).category == "budget_exhausted:steps")
+        #expect(FailureCategory.classify(exitStatus: .contextExhausted, detail: "too long", patch: "x", score: nil).category == "context_exhausted")
+        #expect(FailureCategory.classify(exitStatus: .stuck, detail: "the same read_file call", patch: "", score: nil).evidence.contains("read_file"))
     }
 }

@@ -177,6 +177,11 @@ struct InterruptAndLockTests {
         #expect(status == 130, "\(validate.output)")
         #expect(validate.output.contains("interrupted: ") && validate.output.contains("of 40 tasks validated"), "\(validate.output)")
         let left = leftovers(in: sandboxes)
-        #expect(left.folders.isEmpty && left.registrations.isEmpty, "left: \(left)")
+        let details = left.registrations.map { entry -> String in
+            let folder = sandboxes + "/.repos/" + entry.replacingOccurrences(of: ".git/", with: ".git/worktrees/")
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            return entry + " " + files.map { $0 + "=" + ((try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)) ?? "?") }.joined(separator: ", ")
+        }
+        #expect(left.folders.isEmpty && left.registrations.isEmpty, "left: \(left) \(details)")
     }
 }

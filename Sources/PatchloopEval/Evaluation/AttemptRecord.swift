@@ -1,4 +1,5 @@
 import Foundation
+import PatchloopAgent
 import PatchloopCore
 import PatchloopModels
 
@@ -17,7 +18,7 @@ public struct AttemptRecord: Sendable {
     /// Nil when there was no patch at all (a prediction without `model_patch`).
     public var patch: String?
     /// How the agent's loop ended; nil for graded predictions (`score`).
-    public var exitStatus: String?
+    public var exitStatus: ExitStatus?
     public var detail: String
     /// SWE-bench's report entry, when the attempt was graded.
     public var report: JSONValue?
@@ -37,7 +38,7 @@ public struct AttemptRecord: Sendable {
     public var hasPatch: Bool { !(patch ?? "").isEmpty }
 
     public init(
-        instanceID: String, attempt: Int, model: String, patch: String?, exitStatus: String?, detail: String, score: ScoreReport?,
+        instanceID: String, attempt: Int, model: String, patch: String?, exitStatus: ExitStatus?, detail: String, score: ScoreReport?,
         steps: Int = 0, usage: TokenUsage = TokenUsage(), cost: Double? = nil, duration: Double, startedAt: Date, finishedAt: Date = Date(),
         trajectoryPath: String? = nil
     ) {
@@ -81,7 +82,7 @@ public struct AttemptRecord: Sendable {
         entry["attempt"] = .number(Double(attempt))
         entry["model_name_or_path"] = .string(model)
         entry["model_patch"] = patch.map { .string($0) } ?? .null
-        entry["exit_status"] = exitStatus.map { .string($0) } ?? .null
+        entry["exit_status"] = exitStatus.map { .string($0.description) } ?? .null
         entry["detail"] = .string(detail)
         entry["steps"] = .number(Double(steps))
         entry["tokens"] = usage.json
@@ -109,7 +110,7 @@ public struct AttemptRecord: Sendable {
         self.attempt = attempt
         self.model = model
         self.patch = entry["model_patch"]?.stringValue
-        self.exitStatus = entry["exit_status"]?.stringValue
+        self.exitStatus = entry["exit_status"]?.stringValue.flatMap(ExitStatus.init)
         self.detail = entry["detail"]?.stringValue ?? ""
         let graded = entry["graded"]?.boolValue ?? true
         var report = entry

@@ -312,7 +312,7 @@ public struct EvaluationRunner: Sendable {
             preconditionFailure("an evaluation runs the agent or grades predictions")
         }
         var modelConfiguration = saved
-        let failed = { (status: String, detail: String) in
+        let failed = { (status: ExitStatus, detail: String) in
             AttemptRecord(
                 instanceID: task.instanceID, attempt: item.attempt, model: modelConfiguration.spec.description, patch: "", exitStatus: status,
                 detail: detail, score: nil, duration: Date().timeIntervalSince(started), startedAt: started)
@@ -322,7 +322,7 @@ public struct EvaluationRunner: Sendable {
             if let startedModel { modelConfiguration = try startedModel.get() }
             model = try ModelFactory.model(modelConfiguration, for: task)
         } catch {
-            return failed("model_error", "\(error)")
+            return failed(.modelError, "\(error)")
         }
         do {
             let result = try await runner.run(task, model: model, attempt: item.attempt, attempts: settings.attempts)
@@ -331,7 +331,7 @@ public struct EvaluationRunner: Sendable {
                 detail: result.detail, score: result.score, steps: result.steps, usage: result.usage, cost: result.cost,
                 duration: result.duration, startedAt: started, trajectoryPath: result.trajectoryPath)
         } catch {
-            return failed("infra_error", "\(error)")
+            return failed(.infrastructureError, "\(error)")
         }
     }
 }

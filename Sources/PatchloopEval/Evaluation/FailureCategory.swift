@@ -1,4 +1,5 @@
 import Foundation
+import PatchloopAgent
 
 /// Why an attempt did or did not resolve its task, in one word, with the line of
 /// evidence that shows it.
@@ -27,15 +28,21 @@ public struct FailureCategory: Sendable, Hashable {
     ///   - detail: the loop's words on its ending.
     ///   - patch: the candidate patch; nil when there was none at all.
     ///   - score: the grading; nil when the attempt was not graded.
-    public static func classify(exitStatus: String?, detail: String, patch: String?, score: ScoreReport?) -> FailureCategory {
+    public static func classify(exitStatus: ExitStatus?, detail: String, patch: String?, score: ScoreReport?) -> FailureCategory {
         if let score, score.resolved {
             return FailureCategory(
                 "resolved", evidence: "\(score.failToPass.success.count) FAIL_TO_PASS and \(score.passToPass.success.count) PASS_TO_PASS tests pass")
         }
         // How the loop ended explains an unfinished attempt better than its grade does.
-        if let exitStatus, exitStatus != "submitted", exitStatus != "tests_passed" {
-            let category = exitStatus == "cancelled" ? "infra_error" : exitStatus == "format_error" ? "format_errors" : exitStatus
-            return FailureCategory(category, evidence: firstLine(detail, orElse: exitStatus))
+        if let exitStatus {
+            let category: String?
+            switch exitStatus {
+            case .submitted, .testsPassed: category = nil
+            case .cancelled: category = "infra_error"
+            case .formatError: category = "format_errors"
+            case .budgetExhausted, .stuck, .modelError, .contextExhausted, .infrastructureError: category = exitStatus.description
+            }
+            if let category { return FailureCategory(category, evidence: firstLine(detail, orElse: exitStatus.description)) }
         }
         guard let score else {
             if (patch ?? "").isEmpty { return FailureCategory("empty_patch", evidence: patch == nil ? "no prediction" : "the patch is empty") }
