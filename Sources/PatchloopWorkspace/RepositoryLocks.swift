@@ -16,6 +16,7 @@ final class RepositoryLocks: Sendable {
 
     private let state = Mutex(State())
 
+    @discardableResult
     func withLock<T: Sendable>(_ repository: String, _ body: () async throws -> T) async throws -> T {
         await acquire(repository)
         do {
