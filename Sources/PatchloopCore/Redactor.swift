@@ -25,7 +25,8 @@ public final class Redactor: Sendable {
     }
 
     /// Whether a variable's name says it holds a credential (`OPENAI_API_KEY`, `PGPASSWORD`,
-    /// `AZURE_OPENAI_KEY`, `GITHUB_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `DATABASE_URL`…).
+    /// `AZURE_OPENAI_KEY`, `GITHUB_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `SENTRY_DSN`…). A URL
+    /// such as `DATABASE_URL` is not hidden whole: its password part is.
     public static func looksSecret(name: String) -> Bool {
         let words = ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "CREDENTIAL", "CREDENTIALS", "AUTH", "PRIVATE", "DSN"]
         let parts = name.uppercased().split { !$0.isLetter && !$0.isNumber }
