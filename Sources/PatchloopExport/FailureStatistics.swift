@@ -43,7 +43,8 @@ public struct FailureStatistics: Sendable {
         }
         // Resolved first, then by count.
         rows = grouped.values.sorted { lhs, rhs in
-            if (lhs.category == "resolved") != (rhs.category == "resolved") { return lhs.category == "resolved" }
+            let resolved = FailureCategory.Kind.resolved.description
+            if (lhs.category == resolved) != (rhs.category == resolved) { return lhs.category == resolved }
             return lhs.count != rhs.count ? lhs.count > rhs.count : lhs.category < rhs.category
         }
         attempts = records.count

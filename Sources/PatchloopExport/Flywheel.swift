@@ -94,7 +94,7 @@ public struct Flywheel: Sendable {
 
     /// The dataset card: where the data came from, what is in it, and how it was filtered.
     func card(settings: EvaluationSettings, summary: JSONValue, statistics: FailureStatistics, sft: Int, pairs: Int) -> String {
-        let resolved = statistics.rows.first { $0.category == "resolved" }?.count ?? 0
+        let resolved = statistics.rows.first { $0.category == FailureCategory.Kind.resolved.description }?.count ?? 0
         let modelName: String
         if case .agent(let configuration, _) = settings.mode { modelName = configuration.spec.description } else { modelName = "?" }
         let temperature = agent.temperature.map { String($0) } ?? "the provider's default"

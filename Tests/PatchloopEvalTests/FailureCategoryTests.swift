@@ -1,3 +1,4 @@
+import PatchloopAgent
 import PatchloopEval
 import Testing
 
@@ -17,15 +18,27 @@ struct FailureCategoryTests {
         #expect(FailureCategory.classify(exitStatus: .submitted, detail: "", patch: "d", score: resolved).category == "resolved")
         #expect(FailureCategory.classify(exitStatus: .submitted, detail: "", patch: "", score: report()).category == "empty_patch")
         let apply = FailureCategory.classify(exitStatus: nil, detail: "", patch: "d", score: report(applied: false))
-        #expect(apply == FailureCategory("patch_apply_error", evidence: "error: a.py: patch does not apply"))
+        #expect(apply == FailureCategory(.patchApplyError, evidence: "error: a.py: patch does not apply"))
         #expect(FailureCategory.classify(exitStatus: nil, detail: "", patch: "d", score: report(timedOut: true)).category == "timeout")
         #expect(FailureCategory.classify(exitStatus: nil, detail: "", patch: "d", score: report(p2p: ([], ["p"]))).evidence == "PASS_TO_PASS failing: p")
-        #expect(FailureCategory.classify(exitStatus: nil, detail: "", patch: "d", score: report()) == FailureCategory("test_failure", evidence: "FAIL_TO_PASS failing: t1"))
+        #expect(FailureCategory.classify(exitStatus: nil, detail: "", patch: "d", score: report()) == FailureCategory(.testFailure, evidence: "FAIL_TO_PASS failing: t1"))
         let budget = FailureCategory.classify(exitStatus: .budgetExhausted(.steps), detail: "50 steps used\nmore", patch: "d", score: report())
-        #expect(budget == FailureCategory("budget_exhausted:steps", evidence: "50 steps used"))
-        #expect(FailureCategory.classify(exitStatus: .stuck, detail: "", patch: "", score: nil) == FailureCategory("stuck", evidence: "stuck"))
+        #expect(budget == FailureCategory(.budgetExhausted(.steps), evidence: "50 steps used"))
+        #expect(FailureCategory.classify(exitStatus: .stuck, detail: "", patch: "", score: nil) == FailureCategory(.stuck, evidence: "stuck"))
         #expect(FailureCategory.classify(exitStatus: .modelError, detail: "HTTP 500", patch: "", score: nil).category == "model_error")
-        #expect(FailureCategory.classify(exitStatus: nil, detail: "", patch: nil, score: nil) == FailureCategory("empty_patch", evidence: "no prediction"))
+        #expect(FailureCategory.classify(exitStatus: nil, detail: "", patch: nil, score: nil) == FailureCategory(.emptyPatch, evidence: "no prediction"))
+    }
+
+    @Test("every category reads back from its written name; a name no version writes is refused")
+    func kindsRoundTrip() {
+        let kinds: [FailureCategory.Kind] = [
+            .resolved, .emptyPatch, .patchApplyError, .syntaxError, .testFailure, .regression, .timeout, .stuck, .formatErrors,
+            .contextExhausted, .modelError, .infraError,
+        ] + BudgetKind.allCases.map { .budgetExhausted($0) }
+        for kind in kinds { #expect(FailureCategory.Kind(kind.description) == kind) }
+        #expect(FailureCategory.Kind("budget_exhausted:luck") == nil)
+        #expect(FailureCategory.Kind("Resolved") == nil)
+        #expect(kinds.filter(\.isError) == [.modelError, .infraError])
     }
 }
 

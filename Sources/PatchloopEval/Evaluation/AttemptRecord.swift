@@ -127,7 +127,13 @@ public struct AttemptRecord: Sendable {
         self.duration = duration
         self.startedAt = startedAt
         self.finishedAt = finishedAt
-        self.failure = FailureCategory(category, evidence: entry["failure_evidence"]?.stringValue ?? "")
+        let evidence = entry["failure_evidence"]?.stringValue ?? ""
+        if let kind = FailureCategory.Kind(category) {
+            self.failure = FailureCategory(kind, evidence: evidence)
+        } else {
+            // No version of Patchloop writes another name; the record is kept (a paid attempt), marked, not dropped.
+            self.failure = FailureCategory(.infraError, evidence: "unknown failure category '\(category)' in the results file: \(evidence)")
+        }
         self.trajectoryPath = entry["trajectory"]?.stringValue
     }
 

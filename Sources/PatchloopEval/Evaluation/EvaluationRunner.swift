@@ -114,13 +114,13 @@ public struct EvaluationRunner: Sendable {
         }
         var (previous, discarded) = try directory.loadRecords()
         if resume && retryErrors {
-            let failed = previous.filter { ["infra_error", "model_error"].contains($0.failure.category) }
+            let failed = previous.filter { $0.failure.kind.isError }
             for record in failed {
                 let name = AttemptRecord.fileName(instanceID: record.instanceID, attempt: record.attempt, attempts: settings.attempts)
                 try? FileManager.default.removeItem(atPath: directory.resultsDirectory + "/" + name)
                 discarded.append(name)
             }
-            previous.removeAll { ["infra_error", "model_error"].contains($0.failure.category) }
+            previous.removeAll { $0.failure.kind.isError }
         }
         try directory.rewritePredictions(previous)
         if resume { onEvent(.resumed(finished: previous.count, discarded: discarded)) }

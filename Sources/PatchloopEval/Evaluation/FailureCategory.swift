@@ -11,12 +11,58 @@ import PatchloopAgent
 /// `budget_exhausted:<kind>`, `stuck`, `format_errors`, `context_exhausted`, `model_error`,
 /// `infra_error`.
 public struct FailureCategory: Sendable, Hashable {
-    public var category: String
+    /// The categories, written as their `description` (`budget_exhausted:steps`, `syntax_error`…).
+    public enum Kind: Sendable, Hashable, CustomStringConvertible {
+        case resolved, emptyPatch, patchApplyError, syntaxError, testFailure, regression, timeout
+        case budgetExhausted(BudgetKind)
+        case stuck, formatErrors, contextExhausted, modelError, infraError
+
+        public var description: String {
+            switch self {
+            case .resolved: return "resolved"
+            case .emptyPatch: return "empty_patch"
+            case .patchApplyError: return "patch_apply_error"
+            case .syntaxError: return "syntax_error"
+            case .testFailure: return "test_failure"
+            case .regression: return "regression"
+            case .timeout: return "timeout"
+            case .budgetExhausted(let kind): return "budget_exhausted:\(kind.rawValue)"
+            case .stuck: return "stuck"
+            case .formatErrors: return "format_errors"
+            case .contextExhausted: return "context_exhausted"
+            case .modelError: return "model_error"
+            case .infraError: return "infra_error"
+            }
+        }
+
+        static let simple: [Kind] = [
+            .resolved, .emptyPatch, .patchApplyError, .syntaxError, .testFailure, .regression, .timeout, .stuck, .formatErrors,
+            .contextExhausted, .modelError, .infraError,
+        ]
+
+        /// Reads the written form back; nil for a name no version of Patchloop writes.
+        public init?(_ text: String) {
+            if let kind = Kind.simple.first(where: { $0.description == text }) {
+                self = kind
+            } else if text.hasPrefix("budget_exhausted:"), let budget = BudgetKind(rawValue: String(text.dropFirst("budget_exhausted:".count))) {
+                self = .budgetExhausted(budget)
+            } else {
+                return nil
+            }
+        }
+
+        /// The harness or the provider failed, not the model's work: `--retry-errors` redoes these.
+        public var isError: Bool { self == .infraError || self == .modelError }
+    }
+
+    public var kind: Kind
+    /// The written form of `kind`.
+    public var category: String { kind.description }
     /// The line that shows it (a failing test, git's complaint, the budget…).
     public var evidence: String
 
-    public init(_ category: String, evidence: String) {
-        self.category = category
+    public init(_ kind: Kind, evidence: String) {
+        self.kind = kind
         self.evidence = evidence
     }
 
@@ -31,44 +77,47 @@ public struct FailureCategory: Sendable, Hashable {
     public static func classify(exitStatus: ExitStatus?, detail: String, patch: String?, score: ScoreReport?) -> FailureCategory {
         if let score, score.resolved {
             return FailureCategory(
-                "resolved", evidence: "\(score.failToPass.success.count) FAIL_TO_PASS and \(score.passToPass.success.count) PASS_TO_PASS tests pass")
+                .resolved, evidence: "\(score.failToPass.success.count) FAIL_TO_PASS and \(score.passToPass.success.count) PASS_TO_PASS tests pass")
         }
         // How the loop ended explains an unfinished attempt better than its grade does.
         if let exitStatus {
-            let category: String?
+            let category: Kind?
             switch exitStatus {
             case .submitted, .testsPassed: category = nil
-            case .cancelled: category = "infra_error"
-            case .formatError: category = "format_errors"
-            case .budgetExhausted, .stuck, .modelError, .contextExhausted, .infrastructureError: category = exitStatus.description
+            case .cancelled, .infrastructureError: category = .infraError
+            case .formatError: category = .formatErrors
+            case .budgetExhausted(let budget): category = .budgetExhausted(budget)
+            case .stuck: category = .stuck
+            case .modelError: category = .modelError
+            case .contextExhausted: category = .contextExhausted
             }
             if let category { return FailureCategory(category, evidence: firstLine(detail, orElse: exitStatus.description)) }
         }
         guard let score else {
-            if (patch ?? "").isEmpty { return FailureCategory("empty_patch", evidence: patch == nil ? "no prediction" : "the patch is empty") }
-            return FailureCategory("infra_error", evidence: firstLine(detail, orElse: "the attempt was not graded"))
+            if (patch ?? "").isEmpty { return FailureCategory(.emptyPatch, evidence: patch == nil ? "no prediction" : "the patch is empty") }
+            return FailureCategory(.infraError, evidence: firstLine(detail, orElse: "the attempt was not graded"))
         }
         if let failure = score.infrastructureFailure {
-            return FailureCategory("infra_error", evidence: firstLine(failure, orElse: "harness failure"))
+            return FailureCategory(.infraError, evidence: firstLine(failure, orElse: "harness failure"))
         }
         if (patch ?? "").isEmpty {
-            return FailureCategory("empty_patch", evidence: patch == nil ? "no prediction" : "the patch is empty")
+            return FailureCategory(.emptyPatch, evidence: patch == nil ? "no prediction" : "the patch is empty")
         }
         if !score.patchSuccessfullyApplied {
             let complaint = LogText.lines(score.applyLog).map { LogText.strip($0) }
                 .last { $0.hasPrefix("error:") || $0.contains("FAILED") || $0.contains("malformed") } ?? "git apply, git apply --reject and patch --fuzz=5 all failed"
-            return FailureCategory("patch_apply_error", evidence: complaint)
+            return FailureCategory(.patchApplyError, evidence: complaint)
         }
         if score.testsTimedOut {
-            return FailureCategory("timeout", evidence: String(format: "the test command was stopped after %.0f s", score.testDuration))
+            return FailureCategory(.timeout, evidence: String(format: "the test command was stopped after %.0f s", score.testDuration))
         }
         if let line = compileError(in: score.testLog) {
-            return FailureCategory("syntax_error", evidence: line)
+            return FailureCategory(.syntaxError, evidence: line)
         }
         if !score.passToPass.failure.isEmpty {
-            return FailureCategory("regression", evidence: "PASS_TO_PASS failing: " + listed(score.passToPass.failure))
+            return FailureCategory(.regression, evidence: "PASS_TO_PASS failing: " + listed(score.passToPass.failure))
         }
-        return FailureCategory("test_failure", evidence: "FAIL_TO_PASS failing: " + listed(score.failToPass.failure))
+        return FailureCategory(.testFailure, evidence: "FAIL_TO_PASS failing: " + listed(score.failToPass.failure))
     }
 
     /// The first line of a test log that shows code which does not parse or compile.

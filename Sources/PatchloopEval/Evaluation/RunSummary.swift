@@ -39,7 +39,7 @@ public struct RunSummary: Sendable {
                 continue
             }
             submitted.append(id)
-            if !first.hasPatch && first.failure.category != "infra_error" && first.failure.category != "model_error" {
+            if !first.hasPatch && !first.failure.kind.isError {
                 empty.append(id)
             } else if first.graded {
                 completed.append(id)
