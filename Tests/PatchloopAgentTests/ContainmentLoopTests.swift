@@ -27,7 +27,8 @@ struct ContainmentLoopTests {
     func manyCallsUnderTimeBudget() async throws {
         let harness = try await LoopHarness()
         defer { harness.remove() }
-        let reply = ScriptedModel.Turn(toolCalls: Array(repeating: (name: "run_tests", arguments: "{}"), count: 40))
+        // Each call names another test, so the repeat check (same call, same result) never ends it first.
+        let reply = ScriptedModel.Turn(toolCalls: (0..<40).map { (name: "run_tests", arguments: #"{"tests": ["t\#($0)"]}"#) })
         let (outcome, trajectory) = try await harness.run(
             ScriptedModel(turns: [reply]), budget: Budget(maxSteps: 5, maxSeconds: 1), testSuite: SlowSuite(seconds: 0.3), stopWhenTestsPass: false)
         #expect(outcome.exitStatus == .budgetExhausted(.time))

@@ -27,7 +27,10 @@ struct ContainmentTests {
     static func task(in directory: TemporaryDirectory, id: String = "fixture__calc-1", prefix: String = "", extraFiles: [String: String] = [:])
         throws -> String
     {
-        let taskDirectory = directory.path + "/tasks/task-one"
+        try task(at: directory.path + "/tasks/task-one", id: id, prefix: prefix, extraFiles: extraFiles)
+    }
+
+    static func task(at taskDirectory: String, id: String = "fixture__calc-1", prefix: String = "", extraFiles: [String: String] = [:]) throws -> String {
         var files: [String: String] = [
             "repo/calc.py": "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n",
             "repo/tests/test_calc.py": "from calc import mul\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
@@ -181,10 +184,14 @@ struct ContainmentTests {
         let homeSecret = "home-secret-\(UUID().uuidString)"
         try homeSecret.write(toFile: homeFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: homeFile) }
-        let output = directory.path + "/run"
-        let taskDirectory = directory.path + "/tasks/task-one"
+        // Outside /tmp (the sandbox's /tmp is private anyway): the task and the run live where
+        // a view of the whole file system would show them, beside the package's build folder.
+        let outside = PackageLocation.root + "/.build/containment-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        let output = outside + "/run"
+        let taskDirectory = outside + "/tasks/task-one"
         let snoop = "cat \(taskDirectory)/gold.patch \(taskDirectory)/test.patch \(taskDirectory)/task.json; ls \(output); cat \(homeFile); echo SNOOPED; "
-        _ = try Self.task(in: directory, prefix: snoop)
+        _ = try Self.task(at: taskDirectory, prefix: snoop)
         let script = try Self.script([Self.call("run_tests"), Self.call("submit")], in: directory)
         let outcome = try await Self.patchloop([
             "run", taskDirectory, "--model", "scripted:\(script)", "--output", output, "--sandboxes", directory.path + "/Sandboxes",
