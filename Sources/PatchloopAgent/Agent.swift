@@ -78,7 +78,7 @@ public struct Agent: Sendable {
                 stop = ending
                 break
             } catch {
-                stop = .infrastructure("\(error)")
+                stop = .infrastructure(ErrorText.sentence(for: error))
                 break
             }
         }
@@ -86,7 +86,7 @@ public struct Agent: Sendable {
         do {
             patch = try await sandbox.diff()
         } catch {
-            stop = .infrastructure("could not read the worktree's diff: \(error)")
+            stop = .infrastructure("could not read the worktree's diff: \(ErrorText.sentence(for: error))")
         }
         return AgentOutcome(
             exitStatus: stop.status, detail: stop.detail, patch: patch, steps: state.spent.steps, usage: state.spent.usage,

@@ -111,14 +111,14 @@ public struct SolveRunner: Sendable {
             throw error
         } catch {
             try? FileManager.default.removeItem(atPath: scratch)
-            throw SolveError(.infrastructure, "cannot make the scratch repository for \(checkout.root): \(error)")
+            throw SolveError(.infrastructure, "cannot make the scratch repository for \(checkout.root): \(ErrorText.sentence(for: error))")
         }
         let sandbox: Sandbox
         do {
             sandbox = try await sandboxes.makeSandbox(from: base, group: request.runID, name: task.instanceID)
         } catch {
             try? FileManager.default.removeItem(atPath: scratch)
-            throw SolveError(.infrastructure, "cannot make the scratch worktree: \(error)")
+            throw SolveError(.infrastructure, "cannot make the scratch worktree: \(ErrorText.sentence(for: error))")
         }
         let result: SolveResult
         do {

@@ -11,7 +11,7 @@ func guarded(_ body: () async throws -> Observation) async -> Observation {
     } catch let error as PathConfinementError {
         return .error(error.description, facts: ["path_refused": true])
     } catch {
-        return .error("\(error)")
+        return .error(ErrorText.sentence(for: error))
     }
 }
 

@@ -130,7 +130,7 @@ func reportingErrors(interruptible: Bool = false, _ body: @escaping @Sendable ()
         printError("interrupted by \(Interruption.signalName): the work under way was stopped and its worktrees removed")
         code = 0
     } catch {
-        printError("error: \(error)")
+        printError("error: \(ErrorText.sentence(for: error))")
         code = isInputError(error) ? 2 : 3
     }
     if let interrupted = Interruption.exitCode { code = interrupted }

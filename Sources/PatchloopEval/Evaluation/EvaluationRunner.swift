@@ -331,7 +331,7 @@ public struct EvaluationRunner: Sendable {
                 detail: result.detail, score: result.score, steps: result.steps, usage: result.usage, cost: result.cost,
                 duration: result.duration, startedAt: started, trajectoryPath: result.trajectoryPath)
         } catch {
-            return failed(.infrastructureError, "\(error)")
+            return failed(.infrastructureError, ErrorText.sentence(for: error))
         }
     }
 }
