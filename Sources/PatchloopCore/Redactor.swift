@@ -48,9 +48,6 @@ public final class Redactor: Sendable {
         }
     }
 
-    /// The secret values known now (for tests and diagnostics: never print them).
-    public var knownSecretCount: Int { secrets.withLock { $0.count } }
-
     /// `text` with every known secret and every URL password replaced by `[REDACTED]`.
     public func redact(_ text: String) -> String {
         var result = text

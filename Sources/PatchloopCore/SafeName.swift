@@ -31,38 +31,9 @@ public enum SafeName {
 
     public static func isSafe(_ name: String) -> Bool { problem(with: name) == nil }
 
-    /// `name` when it is safe; otherwise an error that says which field of what was wrong.
-    public static func check(_ name: String, field: String, in source: String) throws -> String {
-        if let problem = problem(with: name) {
-            throw UnsafeNameError(description: "\(source): \(field) \(quoted(name)) \(problem)")
-        }
-        return name
-    }
-
     /// A readable rendering of a name that may be huge or hold control characters.
-    public static func quotedForMessage(_ name: String) -> String { quoted(name) }
-
-    static func quoted(_ name: String) -> String {
+    public static func quoted(_ name: String) -> String {
         let shown = name.count > 60 ? String(name.prefix(57)) + "…" : name
         return "'" + shown.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "?" : String($0) }.joined() + "'"
     }
-
-    /// Turns any text into a safe name (for importers whose ids hold `/`, like `HumanEval/0`):
-    /// every other character becomes `_`, a leading `.` or `-` gets a `_` in front.
-    public static func sanitize(_ text: String) -> String {
-        var result = String(text.unicodeScalars.map { scalar -> Character in
-            let allowed = ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
-                || "._-+".unicodeScalars.contains(scalar)
-            return allowed ? Character(scalar) : "_"
-        })
-        if result.isEmpty { result = "_" }
-        if result.hasPrefix(".") || result.hasPrefix("-") { result = "_" + result }
-        if result.utf8.count > maximumLength { result = String(result.prefix(maximumLength)) }
-        return result
-    }
-}
-
-/// A name from data that would not be safe as part of a path.
-public struct UnsafeNameError: Error, CustomStringConvertible, Sendable {
-    public var description: String
 }

@@ -150,7 +150,7 @@ public enum TaskStore {
 
         let instanceID = try string("instance_id")
         if let problem = SafeName.problem(with: instanceID) {
-            throw TaskLoadError("\(where_): instance_id \(SafeName.quotedForMessage(instanceID)) \(problem); an id becomes a file name, so it must be a plain name")
+            throw TaskLoadError("\(where_): instance_id \(SafeName.quoted(instanceID)) \(problem); an id becomes a file name, so it must be a plain name")
         }
         let failToPass = try list("FAIL_TO_PASS")
         if failToPass.isEmpty {

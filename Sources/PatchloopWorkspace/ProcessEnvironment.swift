@@ -37,9 +37,4 @@ public enum ProcessEnvironment {
         let passed = Set(passing + passedThrough(base))
         return base.filter { isAllowed($0.key) || passed.contains($0.key) }
     }
-
-    /// The values of this process's secret variables, for redacting text that might echo them.
-    public static func secretValues(_ base: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
-        base.filter { Redactor.looksSecret(name: $0.key) && $0.value.count >= Redactor.minimumSecretLength }.map(\.value)
-    }
 }

@@ -107,8 +107,7 @@ func printError(_ text: String) {
 /// Errors in what the user gave (files, options, names): exit code 2, not 3.
 func isInputError(_ error: any Error) -> Bool {
     switch error {
-    case is TaskLoadError, is TaskImportError, is RunDirectoryError, is ShardError, is ModelSpecError, is ExportError, is UnsafeNameError:
-        return true
+    case is TaskLoadError, is TaskImportError, is RunDirectoryError, is ShardError, is ModelSpecError, is ExportError: return true
     case let error as ModelError: return error.kind == .badRequest
     default: return false
     }

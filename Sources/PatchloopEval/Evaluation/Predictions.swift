@@ -63,7 +63,7 @@ public enum PredictionsFile {
                 throw TaskImportError("predictions file \(path) \(where_): instance_id is missing")
             }
             if let problem = SafeName.problem(with: instanceID) {
-                throw TaskImportError("predictions file \(path) \(where_): instance_id \(SafeName.quotedForMessage(instanceID)) \(problem)")
+                throw TaskImportError("predictions file \(path) \(where_): instance_id \(SafeName.quoted(instanceID)) \(problem)")
             }
             let patchValue = entry["model_patch"]
             if let patchValue, !patchValue.isNull, patchValue.stringValue == nil {

@@ -36,7 +36,7 @@ public enum TaskWriter {
         var seen = Set<String>()
         for task in tasks {
             if let problem = SafeName.problem(with: task.instanceID) {
-                throw TaskImportError("instance_id \(SafeName.quotedForMessage(task.instanceID)) \(problem): it cannot name a task folder")
+                throw TaskImportError("instance_id \(SafeName.quoted(task.instanceID)) \(problem): it cannot name a task folder")
             }
             guard seen.insert(task.instanceID).inserted else {
                 throw TaskImportError("instance_id '\(task.instanceID)' appears twice in the input: ids must be unique")

@@ -93,7 +93,7 @@ public struct SWEbenchImporter: Sendable {
         }
         let instanceID = try required("instance_id")
         if let problem = SafeName.problem(with: instanceID) {
-            throw TaskImportError("\(where_): instance_id \(SafeName.quotedForMessage(instanceID)) \(problem)")
+            throw TaskImportError("\(where_): instance_id \(SafeName.quoted(instanceID)) \(problem)")
         }
         let here = "\(where_) (\(instanceID))"
         let repo = try required("repo")
