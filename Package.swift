@@ -3,13 +3,26 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    // A file uses only what it imports itself, so a target's dependencies stay visible.
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The module picture (docs/architecture.md draws it): each target depends only on those
+/// below it.
+///
+///     patchloop, patchloop-bench            command-line tools
+///     PatchloopSolve  PatchloopExport       solve; fine-tuning export, flywheel
+///     PatchloopEval                         attempts, scoring, runs, the attempt record
+///     PatchloopAgent  PatchloopTasks        the loop; tasks, importers, log parsers, test suite
+///     PatchloopTools  PatchloopModels       tools; providers and the model registry
+///     PatchloopWorkspace  PatchloopHTTP     sandbox, processes, git; libcurl client
+///     PatchloopCore                         JSON, diffs, names, redaction, error text
 let package = Package(
     name: "Patchloop",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "patchloop", targets: ["patchloop"]),
+        .executable(name: "patchloop-bench", targets: ["patchloop-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,17 +32,12 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "PatchloopHTTP", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         .target(name: "CPatchloopSpawn"),
+        .target(name: "PatchloopWorkspace", dependencies: ["PatchloopCore", "CPatchloopSpawn"], swiftSettings: swiftSettings),
         .target(
-            name: "PatchloopWorkspace",
-            dependencies: ["PatchloopCore", "CPatchloopSpawn"],
-            swiftSettings: swiftSettings
-        ),
-        .target(name: "PatchloopModels", dependencies: ["PatchloopCore", "PatchloopHTTP"], swiftSettings: swiftSettings),
+            name: "PatchloopModels", dependencies: ["PatchloopCore", "PatchloopHTTP", "PatchloopWorkspace"], swiftSettings: swiftSettings),
+        .target(name: "PatchloopTools", dependencies: ["PatchloopCore", "PatchloopWorkspace"], swiftSettings: swiftSettings),
         .target(
-            name: "PatchloopTools",
-            dependencies: ["PatchloopCore", "PatchloopWorkspace"],
-            swiftSettings: swiftSettings
-        ),
+            name: "PatchloopTasks", dependencies: ["PatchloopCore", "PatchloopWorkspace", "PatchloopTools"], swiftSettings: swiftSettings),
         .target(
             name: "PatchloopAgent",
             dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
@@ -37,79 +45,103 @@ let package = Package(
         ),
         .target(
             name: "PatchloopEval",
-            dependencies: ["PatchloopAgent", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
+            dependencies: ["PatchloopCore", "PatchloopAgent", "PatchloopModels", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "PatchloopExport",
-            dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopAgent", "PatchloopEval", "PatchloopWorkspace"],
+            dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopAgent", "PatchloopEval", "PatchloopTasks", "PatchloopWorkspace"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "PatchloopSolve",
-            dependencies: ["PatchloopAgent", "PatchloopEval", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "PatchloopTesting",
-            dependencies: ["PatchloopEval", "PatchloopExport", "PatchloopWorkspace", "PatchloopHTTP"],
+            dependencies: [
+                "PatchloopCore", "PatchloopAgent", "PatchloopEval", "PatchloopModels", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace",
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "patchloop",
             dependencies: [
-                "PatchloopEval",
-                "PatchloopExport",
-                "PatchloopSolve",
-                // For `patchloop bench`: the fake provider server the model benchmark runs against.
-                "PatchloopTesting",
+                "PatchloopCore", "PatchloopAgent", "PatchloopEval", "PatchloopExport", "PatchloopModels", "PatchloopSolve", "PatchloopTasks",
+                "PatchloopTools", "PatchloopWorkspace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "PatchloopCoreTests",
-            dependencies: ["PatchloopCore"],
+
+        // Test helpers and measurements: never linked into `patchloop`.
+        .target(
+            name: "PatchloopTesting",
+            dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopTasks", "PatchloopWorkspace"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "PatchloopHTTPTests",
-            dependencies: ["PatchloopHTTP", "PatchloopTesting"],
+        .target(
+            name: "PatchloopBenchmarks",
+            dependencies: [
+                "PatchloopCore", "PatchloopHTTP", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace", "PatchloopAgent", "PatchloopTasks",
+                "PatchloopEval", "PatchloopExport", "PatchloopTesting",
+            ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "patchloop-bench",
+            dependencies: [
+                "PatchloopBenchmarks", "PatchloopTasks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "PatchloopCoreTests", dependencies: ["PatchloopCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PatchloopHTTPTests", dependencies: ["PatchloopHTTP", "PatchloopTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PatchloopModelsTests",
-            dependencies: ["PatchloopModels", "PatchloopAgent", "PatchloopTools", "PatchloopEval", "PatchloopTesting"],
+            dependencies: [
+                "PatchloopCore", "PatchloopHTTP", "PatchloopModels", "PatchloopAgent", "PatchloopTools", "PatchloopEval", "PatchloopTasks",
+                "PatchloopWorkspace", "PatchloopTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PatchloopExportTests",
-            dependencies: ["PatchloopExport", "PatchloopEval", "PatchloopTesting"],
+            dependencies: [
+                "PatchloopCore", "PatchloopAgent", "PatchloopModels", "PatchloopExport", "PatchloopEval", "PatchloopTasks", "PatchloopWorkspace",
+                "PatchloopTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "PatchloopWorkspaceTests",
-            dependencies: ["PatchloopWorkspace", "PatchloopTesting"],
-            swiftSettings: swiftSettings
-        ),
+            name: "PatchloopWorkspaceTests", dependencies: ["PatchloopCore", "PatchloopWorkspace", "PatchloopTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(
-            name: "PatchloopToolsTests",
-            dependencies: ["PatchloopTools", "PatchloopTesting"],
-            swiftSettings: swiftSettings
-        ),
+            name: "PatchloopToolsTests", dependencies: ["PatchloopCore", "PatchloopTools", "PatchloopWorkspace", "PatchloopTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "PatchloopAgentTests",
-            dependencies: ["PatchloopAgent", "PatchloopEval", "PatchloopTesting"],
+            dependencies: [
+                "PatchloopCore", "PatchloopAgent", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace", "PatchloopEval", "PatchloopTasks",
+                "PatchloopTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PatchloopSolveTests",
-            dependencies: ["PatchloopSolve", "PatchloopTesting"],
+            dependencies: ["PatchloopCore", "PatchloopAgent", "PatchloopModels", "PatchloopSolve", "PatchloopWorkspace", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopTasksTests",
+            dependencies: ["PatchloopCore", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PatchloopEvalTests",
-            dependencies: ["PatchloopEval", "PatchloopTesting"],
+            dependencies: ["PatchloopCore", "PatchloopAgent", "PatchloopEval", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopBenchmarksTests",
+            dependencies: ["PatchloopBenchmarks", "PatchloopExport", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,6 +1,8 @@
 import Foundation
 import PatchloopCore
 import PatchloopModels
+import PatchloopTools
+import PatchloopWorkspace
 
 /// What one request carried, for the trajectory.
 struct SentContext {

@@ -1,3 +1,4 @@
+import Foundation
 /// A unified diff (`git diff` output) read into files and hunks.
 public struct UnifiedDiff: Sendable, Hashable {
     /// One file's part of a diff.

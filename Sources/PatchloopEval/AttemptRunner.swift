@@ -2,6 +2,7 @@ import Foundation
 import PatchloopAgent
 import PatchloopCore
 import PatchloopModels
+import PatchloopTasks
 import PatchloopTools
 import PatchloopWorkspace
 
@@ -192,6 +193,13 @@ public struct AttemptRunner: Sendable {
         event["timestamp"] = .string(TrajectoryRecorder.timestamp())
         recorder.record(.object(event))
         return result
+    }
+}
+
+extension ModelContext {
+    /// What a provider may need of `task`: its name and its gold patch.
+    public init(task: TaskInstance) {
+        self.init(taskName: task.instanceID, goldPatch: task.goldPatch)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopCore
+import PatchloopTasks
 import PatchloopWorkspace
 
 /// SWE-bench's resolution levels.

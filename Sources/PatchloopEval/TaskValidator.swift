@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopCore
+import PatchloopTasks
 import PatchloopWorkspace
 
 /// Proves a task is sound: its gold patch resolves it and the empty patch does not.

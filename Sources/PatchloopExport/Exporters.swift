@@ -1,4 +1,5 @@
 import Foundation
+import PatchloopAgent
 import PatchloopCore
 import PatchloopModels
 import PatchloopWorkspace

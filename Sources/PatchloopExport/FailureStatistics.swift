@@ -1,6 +1,7 @@
 import Foundation
 import PatchloopCore
 import PatchloopEval
+import PatchloopModels
 
 /// What a set of scored attempts adds up to, per failure category: how many, what share,
 /// and what they cost in tokens and dollars.

@@ -2,6 +2,8 @@ import Foundation
 import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
+import PatchloopModels
+import PatchloopTasks
 import PatchloopWorkspace
 
 /// Rejection sampling in one step: K attempts per task, scored; what the hidden tests

@@ -42,7 +42,7 @@ public struct AnthropicModel: ChatModel {
         } streamed: { retries in
             try await streamed(http, retries: retries)
         } failure: { error, retries in
-            ProviderErrors.anthropic(error, model: modelName, baseURL: endpoint.baseURL, retries: retries)
+            ProviderErrors.modelError(error, keyVariable: "ANTHROPIC_API_KEY", model: modelName, baseURL: endpoint.baseURL, retries: retries)
         }
     }
 
@@ -243,34 +243,5 @@ struct AnthropicStreamAssembler {
             }
         }
         return ChatResponse(message: .assistant(text, toolCalls: calls), usage: usage, finishReason: stopReason, latency: 0)
-    }
-}
-
-extension ProviderErrors {
-    static func anthropic(_ error: HTTPError, model: String, baseURL: String, retries: [String]) -> ModelError {
-        let message = error.serverMessage ?? ""
-        let lowered = (message + " " + String(decoding: error.responseBody ?? Data(), as: UTF8.self)).lowercased()
-        switch error.status {
-        case 401:
-            return ModelError(.authentication, "\(baseURL) rejected the API key (HTTP 401): \(message) — set ANTHROPIC_API_KEY to a valid key", retries: retries)
-        case 403:
-            return ModelError(.authentication, "\(baseURL) refused access (HTTP 403): \(message)", retries: retries)
-        case 404:
-            return ModelError(.notFound, "\(baseURL) does not know model '\(model)' (HTTP 404): \(message) — check the model name and --base-url", retries: retries)
-        case 413:
-            return ModelError(.contextTooLong, "the request is too large for \(baseURL) (HTTP 413): \(message)", retries: retries)
-        case 429:
-            return ModelError(.rateLimited, "rate limited by \(baseURL) (HTTP 429) after \(error.attempts) attempts: \(message) — wait, or lower --workers", retries: retries)
-        case 529:
-            return ModelError(.server, "\(baseURL) is overloaded (HTTP 529) after \(error.attempts) attempts: \(message) — try again later", retries: retries)
-        case .some(let code) where (400...499).contains(code) && contextMarkers.contains(where: lowered.contains):
-            return ModelError(.contextTooLong, "the conversation no longer fits model '\(model)''s context window (HTTP \(code)): \(message)", retries: retries)
-        case .some(let code) where code >= 500:
-            return ModelError(.server, "\(baseURL) failed (HTTP \(code)) after \(error.attempts) attempts: \(message)", retries: retries)
-        case .some(let code):
-            return ModelError(.badRequest, "\(baseURL) rejected the request (HTTP \(code)): \(message)", retries: retries)
-        case nil:
-            return ModelError(.transport, error.description, retries: retries)
-        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopEval
+import PatchloopTasks
 import PatchloopTools
 import PatchloopWorkspace
 

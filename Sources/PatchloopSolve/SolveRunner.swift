@@ -3,6 +3,7 @@ import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
 import PatchloopModels
+import PatchloopTasks
 import PatchloopTools
 import PatchloopWorkspace
 
@@ -77,10 +78,10 @@ public struct SolveRunner: Sendable {
         self.onStep = onStep
     }
 
-    /// Runs it. `makeModel` gets the task as `ModelFactory.model(_:for:)` wants it.
+    /// Runs it. `makeModel` gets what a provider may need of the task (`ModelRegistry`).
     /// Throws `SolveError` for usage and infrastructure failures; a run that ends without
     /// a passing patch is a result with exit code 1, not an error.
-    public func run(makeModel: (TaskInstance) throws -> any ChatModel) async throws -> SolveResult {
+    public func run(makeModel: (ModelContext) throws -> any ChatModel) async throws -> SolveResult {
         let checkout = try await UserCheckout.open(request.repository)
         if let branch = request.branch { try await checkout.checkNewBranchName(branch) }
         let tests = try testCommand(for: checkout)
@@ -99,7 +100,7 @@ public struct SolveRunner: Sendable {
         }
 
         let task = taskInstance(checkout: checkout, tests: tests)
-        let model = try makeModel(task)
+        let model = try makeModel(ModelContext(taskName: task.instanceID))
         let sandboxes = SandboxManager(root: SolveRunner.outside(checkout.root, request.sandboxRoot, fallback: "Sandboxes", notify: progress))
         let output = SolveRunner.outside(checkout.root, request.outputDirectory ?? "runs/\(request.runID)", fallback: "runs/\(request.runID)", notify: progress)
         let scratch = sandboxes.root + "/.solve/\(request.runID).git"

@@ -1,6 +1,7 @@
 import Foundation
 import PatchloopCore
 import PatchloopEval
+import PatchloopTasks
 
 /// How a repository's tests run, and how their output is read.
 public struct DetectedTestCommand: Sendable, Hashable {

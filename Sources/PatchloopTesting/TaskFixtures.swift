@@ -1,5 +1,5 @@
 import Foundation
-import PatchloopEval
+import PatchloopTasks
 import PatchloopWorkspace
 
 /// Small tasks written on the fly, for tests that need a task of a particular shape.

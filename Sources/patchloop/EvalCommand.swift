@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import PatchloopCore
 import PatchloopEval
+import PatchloopModels
+import PatchloopTasks
 import PatchloopWorkspace
 import Synchronization
 

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
 import PatchloopExport
+import PatchloopModels
 
 struct FlywheelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

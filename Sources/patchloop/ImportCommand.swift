@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import PatchloopCore
 import PatchloopEval
+import PatchloopTasks
 
 struct ImportTasks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PatchloopEval
+import PatchloopModels
 
 /// The model options every command that runs the agent shares.
 struct ModelOptions: ParsableArguments {

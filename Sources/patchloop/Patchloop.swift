@@ -5,6 +5,7 @@ import PatchloopCore
 import PatchloopEval
 import PatchloopExport
 import PatchloopModels
+import PatchloopTasks
 import PatchloopWorkspace
 
 @main
@@ -24,7 +25,7 @@ struct Patchloop: AsyncParsableCommand {
         version: PatchloopVersion.current,
         subcommands: [
             RunCommand.self, SolveCommand.self, EvalCommand.self, ScoreCommand.self, MergeCommand.self, TasksCommand.self, ShowCommand.self,
-            ExportCommand.self, StatsCommand.self, FlywheelCommand.self, BenchCommand.self,
+            ExportCommand.self, StatsCommand.self, FlywheelCommand.self,
         ]
     )
 

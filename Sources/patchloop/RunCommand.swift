@@ -4,6 +4,7 @@ import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
 import PatchloopModels
+import PatchloopTasks
 import PatchloopWorkspace
 
 /// Budget options shared by the commands that run the agent.
@@ -79,7 +80,7 @@ struct RunCommand: AsyncParsableCommand {
             guard tasks.count == 1, let task = tasks.first else {
                 throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")
             }
-            let chatModel = try ModelFactory.model(try await model.configuration().startingLocalModel(), for: task)
+            let chatModel = try ModelRegistry.standard.model(try await model.configuration().startingLocalModel(), for: ModelContext(task: task))
             let isolation = try await sandbox.isolation()
             let agentSettings = try budget.settings(context: context, model: chatModel.identifier)
             var configuration = RunConfiguration(

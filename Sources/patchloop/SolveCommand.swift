@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
+import PatchloopCore
 import PatchloopEval
+import PatchloopModels
 import PatchloopSolve
+import PatchloopTasks
 
 struct SolveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -101,7 +104,7 @@ struct SolveCommand: AsyncParsableCommand {
         let runner = SolveRunner(
             request: request, onProgress: { printError($0) },
             onStep: { summary in for line in ProgressLines.step(summary) { printError(line) } })
-        let result = try await runner.run { task in try ModelFactory.model(modelConfiguration, for: task) }
+        let result = try await runner.run { context in try ModelRegistry.standard.model(modelConfiguration, for: context) }
 
         var line = "\(result.outcome) · \(result.agentExitStatus) · \(result.steps) steps · \(result.usage.totalTokens) tokens"
         line += result.cost.map { String(format: " · $%.4f", $0) } ?? " · cost unknown"

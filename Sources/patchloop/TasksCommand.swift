@@ -3,6 +3,7 @@ import Foundation
 import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
+import PatchloopTasks
 import PatchloopWorkspace
 
 struct TasksCommand: AsyncParsableCommand {

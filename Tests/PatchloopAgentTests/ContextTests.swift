@@ -1,4 +1,5 @@
 import Foundation
+import PatchloopHTTP
 @testable import PatchloopAgent
 import PatchloopCore
 import PatchloopEval

@@ -3,6 +3,7 @@ import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
 import PatchloopModels
+import PatchloopTasks
 import PatchloopTesting
 import PatchloopWorkspace
 import Testing

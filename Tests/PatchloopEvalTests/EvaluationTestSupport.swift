@@ -2,6 +2,8 @@ import Foundation
 import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
+import PatchloopModels
+import PatchloopTasks
 import PatchloopTesting
 import PatchloopWorkspace
 

@@ -1,4 +1,6 @@
+import Foundation
 import PatchloopAgent
+import PatchloopCore
 import PatchloopEval
 import Testing
 

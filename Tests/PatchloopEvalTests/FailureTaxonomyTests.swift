@@ -1,6 +1,8 @@
 import Foundation
+import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
+import PatchloopTasks
 import PatchloopTesting
 import PatchloopWorkspace
 import Testing

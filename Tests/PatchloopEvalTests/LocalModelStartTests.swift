@@ -1,6 +1,7 @@
 import Foundation
 import PatchloopCore
 import PatchloopEval
+import PatchloopModels
 import PatchloopTesting
 import PatchloopWorkspace
 import Testing
@@ -47,6 +48,6 @@ struct LocalModelStartTests {
         #expect(try await hosted.startingLocalModel().baseURL == hosted.baseURL)
         let addressed = ModelConfiguration(spec: try ModelSpec("local"), baseURL: "http://127.0.0.1:9/v1", environment: [:])
         #expect(try await addressed.startingLocalModel().baseURL == "http://127.0.0.1:9/v1")
-        #expect(throws: ModelSpecError.self) { try ModelFactory.hostedModel(ModelConfiguration(spec: try ModelSpec("local"), environment: [:])) }
+        #expect(throws: ModelSpecError.self) { try ModelRegistry.standard.model(ModelConfiguration(spec: try ModelSpec("local"), environment: [:]), for: ModelContext(taskName: "test")) }
     }
 }

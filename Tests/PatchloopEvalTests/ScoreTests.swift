@@ -1,6 +1,7 @@
 import Foundation
 import PatchloopCore
 import PatchloopEval
+import PatchloopTasks
 import PatchloopTesting
 import Testing
 

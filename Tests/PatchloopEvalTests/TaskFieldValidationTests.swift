@@ -1,6 +1,8 @@
 import Foundation
 import PatchloopEval
+import PatchloopTasks
 import PatchloopTesting
+import PatchloopWorkspace
 import Testing
 
 @Suite("numbers and types in task files and flags are checked on load")

@@ -4,7 +4,9 @@ import PatchloopCore
 import PatchloopEval
 import PatchloopExport
 import PatchloopModels
+import PatchloopTasks
 import PatchloopTesting
+import PatchloopWorkspace
 import Testing
 
 /// One run with three scored attempts at the same task: resolved, unresolved, and

@@ -4,6 +4,7 @@ import PatchloopCore
 import PatchloopEval
 import PatchloopExport
 import PatchloopModels
+import PatchloopTasks
 import PatchloopTesting
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import PatchloopAgent
 import PatchloopCore
+import PatchloopHTTP
 import PatchloopModels
 import PatchloopTesting
 import Testing

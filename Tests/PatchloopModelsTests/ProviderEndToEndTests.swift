@@ -4,6 +4,7 @@ import PatchloopCore
 import PatchloopEval
 import PatchloopHTTP
 import PatchloopModels
+import PatchloopTasks
 import PatchloopTesting
 import Testing
 

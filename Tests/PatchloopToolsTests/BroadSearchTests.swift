@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopCore
+import PatchloopTesting
 @testable import PatchloopTools
 import Testing
 

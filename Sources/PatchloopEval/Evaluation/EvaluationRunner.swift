@@ -2,6 +2,7 @@ import Foundation
 import PatchloopAgent
 import PatchloopCore
 import PatchloopModels
+import PatchloopTasks
 import PatchloopWorkspace
 import Synchronization
 
@@ -320,7 +321,7 @@ public struct EvaluationRunner: Sendable {
         let model: any ChatModel
         do {
             if let startedModel { modelConfiguration = try startedModel.get() }
-            model = try ModelFactory.model(modelConfiguration, for: task)
+            model = try ModelRegistry.standard.model(modelConfiguration, for: ModelContext(task: task))
         } catch {
             return failed(.modelError, "\(error)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import PatchloopAgent
 import PatchloopCore
+import PatchloopModels
 import PatchloopWorkspace
 
 /// Everything that defines an evaluation run, as `config.json` keeps it, so that

@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopAgent
+import PatchloopTasks
 
 /// Why an attempt did or did not resolve its task, in one word, with the line of
 /// evidence that shows it.

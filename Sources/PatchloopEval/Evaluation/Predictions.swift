@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopCore
+import PatchloopTasks
 
 /// One entry of a predictions file: SWE-bench's `instance_id`, `model_name_or_path`, `model_patch`.
 public struct Prediction: Sendable, Hashable {

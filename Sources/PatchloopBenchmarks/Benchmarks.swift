@@ -2,6 +2,7 @@ import Foundation
 import PatchloopAgent
 import PatchloopCore
 import PatchloopModels
+import PatchloopTesting
 import PatchloopTools
 import PatchloopWorkspace
 import Synchronization

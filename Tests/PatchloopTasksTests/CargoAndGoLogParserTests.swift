@@ -1,4 +1,4 @@
-import PatchloopEval
+import PatchloopTasks
 import Testing
 
 @Suite("cargo and go test log parsers")

@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
-import PatchloopEval
-import PatchloopTesting
+import PatchloopBenchmarks
+import PatchloopTasks
 
+/// `patchloop-bench`: the measurements issues name targets for. A separate executable, so
+/// that the fake servers it measures against never ship inside `patchloop`.
+@main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "patchloop-bench",
         abstract: "Measure the loop's per-step overhead and sandbox creation time; prints numbers.",
         discussion: """
             Targets: under 1 ms median per step, and flat: at 1,000 steps at most 0.5 ms and the last tenth of the steps \
@@ -50,14 +53,19 @@ struct BenchCommand: AsyncParsableCommand {
     var sandboxCost: String?
 
     func validate() throws {
-        try OptionRange.count(mapTokens, "--map-tokens", from: 0, to: 10_000_000)
-        for count in steps { try OptionRange.count(count, "--steps", to: 1_000_000) }
-        for count in files { try OptionRange.count(count, "--files", to: 10_000_000) }
-        try OptionRange.count(repetitions, "--repetitions", to: 10_000)
+        func check(_ values: [Int], _ option: String, from minimum: Int = 1, to maximum: Int) throws {
+            for value in values where value < minimum || value > maximum {
+                throw ValidationError("\(option) \(value) is out of range: give a whole number from \(minimum) to \(maximum)")
+            }
+        }
+        try check([mapTokens], "--map-tokens", from: 1, to: 10_000_000)
+        try check(steps, "--steps", to: 1_000_000)
+        try check(files, "--files", to: 10_000_000)
+        try check([repetitions], "--repetitions", to: 10_000)
     }
 
     func run() async throws {
-        try await reportingErrors {
+        do {
             if let map { return try await measureMap(map) }
             let work = NSTemporaryDirectory() + "patchloop-bench-\(UUID().uuidString.prefix(8))"
             defer { try? FileManager.default.removeItem(atPath: work) }
@@ -68,7 +76,7 @@ struct BenchCommand: AsyncParsableCommand {
                 for (name, summary) in results {
                     print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "median %.1f ms, p90 %.1f ms", summary.median, summary.p90))
                 }
-                return 0
+                return
             }
             print("loop: scripted model, every step read_file of a small file, trajectory written per step")
             for (count, summary) in try await Benchmarks.loopSteps(stepCounts: steps, workDirectory: work) {
@@ -95,16 +103,19 @@ struct BenchCommand: AsyncParsableCommand {
                 print("context: Anthropic stand-in on 127.0.0.1")
                 print(try await ContextBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             }
-            return 0
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(3)
         }
     }
 
-    func measureMap(_ root: String) async throws -> Int32 {
-        guard FileManager.default.fileExists(atPath: root) else { throw CLIError("--map \(root): no such folder") }
-        guard mapTokens > 0 else { throw CLIError("--map-tokens must be positive") }
+    func measureMap(_ root: String) async throws {
+        guard FileManager.default.fileExists(atPath: root) else { throw ValidationError("--map \(root): no such folder") }
         var issue = ""
         if let mapIssue {
-            guard let text = try? String(contentsOfFile: mapIssue, encoding: .utf8) else { throw CLIError("--map-issue \(mapIssue) cannot be read") }
+            guard let text = try? String(contentsOfFile: mapIssue, encoding: .utf8) else { throw ValidationError("--map-issue \(mapIssue) cannot be read") }
             issue = text
         }
         let measured = try await Benchmarks.repositoryMap(
@@ -115,6 +126,5 @@ struct BenchCommand: AsyncParsableCommand {
                 format: "repository map of %@: %d files, %d shown, %d tokens (budget %d), %@; build median %.0f ms, p90 %.0f ms over %d",
                 root, measured.files, measured.shownFiles, measured.tokens, mapTokens, measured.usedCtags ? "universal-ctags" : "plain scanner",
                 measured.seconds.median, measured.seconds.p90, measured.seconds.count))
-        return 0
     }
 }

@@ -1,4 +1,4 @@
-import PatchloopEval
+import PatchloopTasks
 import Testing
 
 @Suite("Log parsers: Django, pytest variants, JUnit XML, go test, cargo test")

@@ -1,4 +1,4 @@
-import PatchloopEval
+import PatchloopTasks
 import Testing
 
 @Suite("Log parsers")

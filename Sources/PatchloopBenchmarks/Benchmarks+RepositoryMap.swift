@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopAgent
+import PatchloopTesting
 
 extension Benchmarks {
     /// One repository map build: its time and what it holds.

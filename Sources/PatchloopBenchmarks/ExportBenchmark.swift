@@ -3,6 +3,7 @@ import PatchloopAgent
 import PatchloopCore
 import PatchloopExport
 import PatchloopModels
+import PatchloopTesting
 import PatchloopTools
 import PatchloopWorkspace
 

@@ -1,4 +1,4 @@
-import PatchloopEval
+import PatchloopBenchmarks
 import Testing
 
 @Suite("Benchmark summaries")

@@ -1,3 +1,4 @@
+import PatchloopBenchmarks
 import PatchloopExport
 import PatchloopTesting
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import PatchloopCore
 import PatchloopHTTP
 import PatchloopModels
+import PatchloopTesting
 
 /// Measures the model adapters against `FakeProviderServer` on 127.0.0.1: the time from
 /// the last byte of a streamed answer leaving the server to the tool call being handed to

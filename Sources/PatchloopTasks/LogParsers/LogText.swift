@@ -2,10 +2,10 @@ import Foundation
 
 /// Text helpers that behave as Python's `str` methods do, so parsers ported from
 /// SWE-bench split and strip exactly as the originals.
-enum LogText {
+public enum LogText {
     /// `log.split("\n")`: splits on the line feed alone (a `\r\n` keeps its `\r`, which
     /// Swift's `Character`-based splitting would not do).
-    static func lines(_ log: String) -> [Substring] {
+    public static func lines(_ log: String) -> [Substring] {
         var lines: [Substring] = []
         var start = log.startIndex
         let scalars = log.unicodeScalars
@@ -42,7 +42,7 @@ enum LogText {
     }
 
     /// `text.strip()`.
-    static func strip<S: StringProtocol>(_ text: S) -> String {
+    public static func strip<S: StringProtocol>(_ text: S) -> String {
         let scalars = Array(text.unicodeScalars)
         guard let first = scalars.firstIndex(where: { !isPythonWhitespace($0) }),
             let last = scalars.lastIndex(where: { !isPythonWhitespace($0) })

@@ -3,6 +3,7 @@
 #if canImport(PatchloopHTTP)
 import Foundation
 import PatchloopHTTP
+import PatchloopTesting
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -4,12 +4,13 @@ import PatchloopCore
 import PatchloopEval
 import PatchloopHTTP
 import PatchloopModels
+import PatchloopTasks
 import PatchloopTesting
 import PatchloopWorkspace
 import Testing
 
 @Suite("Models")
-struct ModelFactoryTests {
+struct ModelRegistryTests {
     @Test("the API key reaches the provider but never the trajectory, the result or a tool's process")
     func keyNeverLeaks() async throws {
         let directory = try TemporaryDirectory()
@@ -21,8 +22,9 @@ struct ModelFactoryTests {
         task.testCommand = "env; python3 -m pytest -rA"
         let server = try FakeProviderServer(.openAI, turns: [.call("run_tests")] + PatchReplayModel.turns(for: task.goldPatch))
         defer { server.stop() }
-        let model = try ModelFactory.hostedModel(
-            ModelConfiguration(spec: try ModelSpec("openai-compatible:fake"), baseURL: server.baseURL, environment: ProcessInfo.processInfo.environment))
+        let model = try ModelRegistry.standard.model(
+            ModelConfiguration(spec: try ModelSpec("openai-compatible:fake"), baseURL: server.baseURL, environment: ProcessInfo.processInfo.environment),
+            for: ModelContext(taskName: task.instanceID))
         let configuration = RunConfiguration(
             runID: "secret", outputDirectory: directory.path + "/run", sandboxRoot: directory.path + "/Sandboxes", isolation: .bubblewrap)
         let result = try await AttemptRunner(configuration: configuration).run(task, model: model)
@@ -38,10 +40,10 @@ struct ModelFactoryTests {
     @Test("missing keys, addresses and unknown providers are clear errors")
     func configurationErrors() throws {
         let empty: [String: String] = [:]
-        #expect(throws: ModelSpecError.self) { try ModelFactory.hostedModel(ModelConfiguration(spec: try ModelSpec("openai:gpt-4.1"), environment: empty)) }
-        #expect(throws: ModelSpecError.self) { try ModelFactory.hostedModel(ModelConfiguration(spec: try ModelSpec("anthropic:claude-sonnet-4-5"), environment: empty)) }
+        #expect(throws: ModelSpecError.self) { try ModelRegistry.standard.model(ModelConfiguration(spec: try ModelSpec("openai:gpt-4.1"), environment: empty), for: ModelContext(taskName: "test")) }
+        #expect(throws: ModelSpecError.self) { try ModelRegistry.standard.model(ModelConfiguration(spec: try ModelSpec("anthropic:claude-sonnet-4-5"), environment: empty), for: ModelContext(taskName: "test")) }
         do {
-            _ = try ModelFactory.hostedModel(ModelConfiguration(spec: try ModelSpec("openai-compatible:qwen"), environment: empty))
+            _ = try ModelRegistry.standard.model(ModelConfiguration(spec: try ModelSpec("openai-compatible:qwen"), environment: empty), for: ModelContext(taskName: "test"))
             Issue.record("expected an error")
         } catch let error as ModelSpecError {
             #expect(error.description.contains("--base-url"))
@@ -50,10 +52,40 @@ struct ModelFactoryTests {
         #expect(throws: ModelSpecError.self) { try ModelSpec("bedrock:claude") }
         #expect(throws: ModelSpecError.self) { try ModelSpec("openai:") }
         #expect(try ModelSpec("local").provider == "local")
-        let base = try ModelFactory.hostedModel(
-            ModelConfiguration(spec: try ModelSpec("openai-compatible:qwen"), environment: ["OPENAI_BASE_URL": "http://127.0.0.1:1/v1"]))
+        let base = try ModelRegistry.standard.model(
+            ModelConfiguration(spec: try ModelSpec("openai-compatible:qwen"), environment: ["OPENAI_BASE_URL": "http://127.0.0.1:1/v1"]),
+            for: ModelContext(taskName: "test"))
         #expect(base.identifier == "openai-compatible:qwen")
         #expect(base.pricing == nil)
+    }
+
+    @Test("scripted:gold replays the patch it is given, and says which task has none")
+    func scriptedGoldTakesAPatch() throws {
+        let patch = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-old\n+new\n"
+        let gold = try ModelRegistry.standard.model(
+            ModelConfiguration(spec: try ModelSpec("scripted:gold"), environment: [:]), for: ModelContext(taskName: "t", goldPatch: patch))
+        #expect(gold.identifier == "scripted:gold")
+        do {
+            _ = try ModelRegistry.standard.model(ModelConfiguration(spec: try ModelSpec("scripted:gold"), environment: [:]), for: ModelContext(taskName: "repo-x"))
+            Issue.record("expected an error")
+        } catch let error as ModelSpecError {
+            #expect(error.description.contains("repo-x has none"))
+        }
+    }
+
+    @Test("a provider registered on a registry is made by it; an unregistered one is a clear error")
+    func registration() throws {
+        var registry = ModelRegistry()
+        registry.register("scripted") { _, _ in ScriptedModel(turns: [.call("submit")], identifier: "mine") }
+        #expect(registry.providerNames == ["scripted"])
+        let made = try registry.model(ModelConfiguration(spec: try ModelSpec("scripted:x"), environment: [:]), for: ModelContext(taskName: "t"))
+        #expect(made.identifier == "mine")
+        do {
+            _ = try registry.model(ModelConfiguration(spec: try ModelSpec("anthropic:claude"), environment: [:]), for: ModelContext(taskName: "t"))
+            Issue.record("expected an error")
+        } catch let error as ModelSpecError {
+            #expect(error.description.contains("unknown provider 'anthropic'"))
+        }
     }
 
     @Test("the default model follows the environment: Anthropic key, OpenAI key, else local")
@@ -128,7 +160,7 @@ struct ModelFactoryTests {
 
         let again = try await LoopHarnessDirectory()
         defer { again.remove() }
-        let replay = try ModelFactory.hostedModel(ModelConfiguration(spec: try ModelSpec("replay:\(recorded)"), environment: [:]))
+        let replay = try ModelRegistry.standard.model(ModelConfiguration(spec: try ModelSpec("replay:\(recorded)"), environment: [:]), for: ModelContext(taskName: "test"))
         let (replayed, _) = try await again.run(replay, budget: Budget(maxSteps: 10, maxSeconds: 60))
         #expect(replayed.exitStatus == original.exitStatus)
         #expect(replayed.patch == original.patch)
@@ -148,7 +180,7 @@ struct LocalModelTests {
         let baseURL = try await LocalModel.ensureRunning()
         let loop = try await LoopHarnessDirectory()
         defer { loop.remove() }
-        let model = try ModelFactory.hostedModel(ModelConfiguration(spec: try ModelSpec("local"), baseURL: baseURL, environment: [:]))
+        let model = try ModelRegistry.standard.model(ModelConfiguration(spec: try ModelSpec("local"), baseURL: baseURL, environment: [:]), for: ModelContext(taskName: "test"))
         let (outcome, trajectory) = try await loop.run(model, budget: Budget(maxSteps: 3, maxSeconds: 240))
         #expect([ExitStatus.budgetExhausted(.steps), .submitted, .formatError, .testsPassed, .stuck].contains(outcome.exitStatus), "\(outcome.exitStatus): \(outcome.detail)")
         #expect(trajectory.unreadableLines.isEmpty)

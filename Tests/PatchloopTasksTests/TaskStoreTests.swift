@@ -1,5 +1,5 @@
 import Foundation
-import PatchloopEval
+import PatchloopTasks
 import PatchloopTesting
 import Testing
 

@@ -1,4 +1,6 @@
 import Foundation
+import PatchloopTasks
+import PatchloopTesting
 import PatchloopWorkspace
 
 extension Benchmarks {

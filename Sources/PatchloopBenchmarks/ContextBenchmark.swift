@@ -3,6 +3,7 @@ import PatchloopAgent
 import PatchloopCore
 import PatchloopHTTP
 import PatchloopModels
+import PatchloopTesting
 import PatchloopTools
 import PatchloopWorkspace
 
