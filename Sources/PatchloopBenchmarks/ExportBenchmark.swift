@@ -1,6 +1,7 @@
 import Foundation
 import PatchloopAgent
 import PatchloopCore
+import PatchloopEval
 import PatchloopExport
 import PatchloopModels
 import PatchloopTesting
@@ -49,7 +50,11 @@ public enum ExportBenchmark {
             let outcome = await agent.run(
                 AgentTask(instanceID: "bench-\(task)", repositoryName: "bench", problemStatement: "Benchmark task \(task)."),
                 header: ["run_id": "bench", "attempt": .number(Double(attempt))])
-            recorder.record(["type": "result", "exit_status": .string(outcome.exitStatus.description), "resolved": .bool(resolved), "patch": ""])
+            var record = AttemptRecord(
+                instanceID: "bench-\(task)", attempt: attempt, model: "scripted", patch: outcome.patch, exitStatus: outcome.exitStatus,
+                detail: outcome.detail, score: nil, steps: outcome.steps, duration: outcome.duration, startedAt: Date())
+            record.report = SWEbenchReport(patchIsNone: false, patchExists: true, patchSuccessfullyApplied: true, resolved: resolved)
+            recorder.record(["type": "result", "record": try RunFileCoding.jsonValue(record)])
         }
         let paths = try TrajectoryLocator.trajectories(in: [run])
         let bytes = paths.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }

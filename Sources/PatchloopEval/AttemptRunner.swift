@@ -55,40 +55,6 @@ public struct RunConfiguration: Sendable {
     }
 }
 
-/// One finished (and scored) attempt: what `result.json` holds.
-public struct AttemptResult: Sendable {
-    public var instanceID: String
-    public var attempt: Int
-    public var model: String
-    public var exitStatus: ExitStatus
-    public var detail: String
-    /// Nil when the attempt was not scored.
-    public var score: ScoreReport?
-    public var steps: Int
-    public var usage: TokenUsage
-    public var cost: Double?
-    public var duration: Double
-    public var patch: String
-    public var trajectoryPath: String
-    public var patchPath: String
-    public var sandboxPath: String?
-
-    public var resolved: Bool { score?.resolved ?? false }
-
-    public var json: JSONValue {
-        [
-            "instance_id": .string(instanceID), "attempt": .number(Double(attempt)), "model": .string(model),
-            "exit_status": .string(exitStatus.description), "detail": .string(detail),
-            "resolved": score.map { .bool($0.resolved) } ?? .null,
-            "report": score.map(\.swebenchJSON) ?? .null,
-            "steps": .number(Double(steps)), "tokens": usage.json, "total_tokens": .number(Double(usage.totalTokens)),
-            "cost": cost.map { .number($0) } ?? .null, "duration": .number(duration), "patch": .string(patch),
-            "trajectory": .string(trajectoryPath), "patch_file": .string(patchPath),
-            "sandbox": sandboxPath.map { .string($0) } ?? .null,
-        ]
-    }
-}
-
 /// Runs one attempt of one task end to end: sandbox, loop, trajectory, score, files.
 public struct AttemptRunner: Sendable {
     public var configuration: RunConfiguration
@@ -111,21 +77,16 @@ public struct AttemptRunner: Sendable {
     }
 
     /// Runs attempt number `attempt` of `task` with `model` and writes its files.
-    public func run(_ task: TaskInstance, model: any ChatModel, attempt: Int = 1, attempts: Int = 1) async throws -> AttemptResult {
-        let name = attempts > 1 ? "\(task.instanceID).\(attempt)" : task.instanceID
-        let output = configuration.outputDirectory
-        let trajectoryPath = "\(output)/trajectories/\(name).jsonl"
-        let patchPath = "\(output)/patches/\(name).patch"
-        try FileManager.default.createDirectory(atPath: "\(output)/patches", withIntermediateDirectories: true)
+    public func run(_ task: TaskInstance, model: any ChatModel, attempt: Int = 1, attempts: Int = 1) async throws -> AttemptRecord {
+        let files = AttemptFiles(output: configuration.outputDirectory, name: attempts > 1 ? "\(task.instanceID).\(attempt)" : task.instanceID)
 
         let base = try await base(for: task)
         let names = ["\(task.instanceID)-\(attempt)", "\(task.instanceID)-\(attempt)-score"]
         do {
             let sandbox = try await configuration.sandboxes.makeSandbox(from: base, group: configuration.runID, name: names[0])
-            let result: AttemptResult
+            let result: AttemptRecord
             do {
-                result = try await run(
-                    task, model: model, attempt: attempt, base: base, sandbox: sandbox, trajectoryPath: trajectoryPath, patchPath: patchPath)
+                result = try await run(task, model: model, attempt: attempt, base: base, sandbox: sandbox, files: files)
             } catch {
                 // A failed setup leaves its worktree for the user to look at.
                 if !configuration.keepSandbox && !(error is SetupFailure) && !Task.isCancelled { await configuration.sandboxes.remove(sandbox) }
@@ -143,9 +104,9 @@ public struct AttemptRunner: Sendable {
     }
 
     private func run(
-        _ task: TaskInstance, model: any ChatModel, attempt: Int, base: BaseRepository, sandbox: Sandbox, trajectoryPath: String,
-        patchPath: String
-    ) async throws -> AttemptResult {
+        _ task: TaskInstance, model: any ChatModel, attempt: Int, base: BaseRepository, sandbox: Sandbox, files: AttemptFiles
+    ) async throws -> AttemptRecord {
+        let started = Date()
         let hidden = [configuration.outputDirectory, configuration.sandboxes.root]
         let suite = try TaskTestSuite(task: task, isolation: configuration.isolation, hiding: hidden)
         for command in task.setup {
@@ -155,25 +116,18 @@ public struct AttemptRunner: Sendable {
                     description: "setup command `\(command)` failed in \(sandbox.path) (\(outcome.statusDescription)):\n\(outcome.standardOutput.text.suffix(2000))")
             }
         }
-        let recorder = try TrajectoryRecorder(path: trajectoryPath)
-        var agent = Agent(
-            model: model, context: ToolContext(worktree: sandbox.path, testSuite: suite, git: sandbox.git), sandbox: sandbox,
-            settings: configuration.agent, recorder: recorder)
+        let instanceID = task.instanceID
+        var session = AgentSession(model: model, settings: configuration.agent, repositoryContext: configuration.repositoryContext)
         if let onStep {
-            let instanceID = task.instanceID
-            agent.onStep = { onStep(instanceID, $0) }
+            session.onStep = { summary in onStep(instanceID, summary) }
         }
-        let context = await RepositoryContext.build(
-            root: sandbox.path, issue: task.problemStatement, settings: configuration.repositoryContext, git: sandbox.git)
         let agentTask = AgentTask(
             instanceID: task.instanceID, repositoryName: task.repo, problemStatement: task.problemStatement, hints: task.hintsText,
-            testCommand: task.testCommand, context: context.text)
-        let outcome = await agent.run(
-            agentTask,
-            header: [
-                "run_id": .string(configuration.runID), "attempt": .number(Double(attempt)), "task": task.json,
-                "repository_context": context.json,
-            ])
+            testCommand: task.testCommand)
+        let run = try await session.run(
+            agentTask, in: sandbox, tests: suite, context: await session.context(of: sandbox, issue: task.problemStatement), files: files,
+            header: ["run_id": .string(configuration.runID), "attempt": .number(Double(attempt)), "task": task.json])
+        let outcome = run.outcome
 
         // Interrupted: a score of a cut-short attempt means nothing.
         try Task.checkCancellation()
@@ -182,18 +136,18 @@ public struct AttemptRunner: Sendable {
             score = try await Scorer(sandboxes: configuration.sandboxes, isolation: configuration.isolation, hiding: [configuration.outputDirectory])
                 .score(task, patch: outcome.patch, base: base, group: configuration.runID, name: "\(task.instanceID)-\(attempt)-score")
         }
-        try RunDirectory.writeAtomically(outcome.patch, to: patchPath)
-        let result = AttemptResult(
-            instanceID: task.instanceID, attempt: attempt, model: model.identifier, exitStatus: outcome.exitStatus,
-            detail: outcome.detail, score: score, steps: outcome.steps, usage: outcome.usage, cost: outcome.cost,
-            duration: outcome.duration, patch: outcome.patch, trajectoryPath: trajectoryPath, patchPath: patchPath,
-            sandboxPath: configuration.keepSandbox ? sandbox.path : nil)
-        var event = result.json.objectValue ?? [:]
-        event["type"] = "result"
-        event["timestamp"] = .string(TrajectoryRecorder.timestamp())
-        recorder.record(.object(event))
-        return result
+        let record = AttemptRecord(
+            instanceID: task.instanceID, attempt: attempt, model: model.identifier, patch: outcome.patch, exitStatus: outcome.exitStatus,
+            detail: outcome.detail, score: score, steps: outcome.steps, usage: outcome.usage, cost: outcome.cost, duration: outcome.duration,
+            startedAt: started, trajectoryPath: files.trajectory, patchPath: files.patch, sandboxPath: configuration.keepSandbox ? sandbox.path : nil)
+        run.recordResult(["record": try RunFileCoding.jsonValue(record)])
+        return record
     }
+}
+
+/// A task's setup command failed; its sandbox is kept for inspection.
+public struct SetupFailure: Error, CustomStringConvertible, Sendable {
+    public var description: String
 }
 
 extension ModelContext {
@@ -201,9 +155,4 @@ extension ModelContext {
     public init(task: TaskInstance) {
         self.init(taskName: task.instanceID, goldPatch: task.goldPatch)
     }
-}
-
-/// A task's setup command failed; its sandbox is kept for inspection.
-public struct SetupFailure: Error, CustomStringConvertible, Sendable {
-    public var description: String
 }

@@ -54,23 +54,14 @@ public struct ScoreReport: Sendable {
         self.infrastructureFailure = infrastructureFailure
     }
 
-    /// SWE-bench's report entry: `{"<id>": {patch_is_None, patch_exists, …, tests_status}}` (the inner object).
-    public var swebenchJSON: JSONValue {
-        func pair(_ value: (success: [String], failure: [String])) -> JSONValue {
-            ["success": .array(value.success.map { .string($0) }), "failure": .array(value.failure.map { .string($0) })]
-        }
-        var object: [String: JSONValue] = [
-            "patch_is_None": .bool(patchIsNone), "patch_exists": .bool(patchExists),
-            "patch_successfully_applied": .bool(patchSuccessfullyApplied), "resolved": .bool(resolved),
-            "tests_status": [
-                "FAIL_TO_PASS": pair(failToPass), "PASS_TO_PASS": pair(passToPass),
-                "FAIL_TO_FAIL": ["success": [], "failure": []], "PASS_TO_FAIL": ["success": [], "failure": []],
-            ],
-            "infra_failure": .bool(infrastructureFailure != nil),
-        ]
-        if let infrastructureFailure { object["infra_failure_reason"] = .string(infrastructureFailure) }
-        if let patchRefusal { object["patch_refused"] = .string(patchRefusal) }
-        return .object(object)
+    /// SWE-bench's report entry (the inner object of `report.json`).
+    public var swebench: SWEbenchReport {
+        SWEbenchReport(
+            patchIsNone: patchIsNone, patchExists: patchExists, patchSuccessfullyApplied: patchSuccessfullyApplied, resolved: resolved,
+            testsStatus: SWEbenchReport.TestsStatus(
+                failToPass: SWEbenchReport.Outcome(success: failToPass.success, failure: failToPass.failure),
+                passToPass: SWEbenchReport.Outcome(success: passToPass.success, failure: passToPass.failure)),
+            infraFailureReason: infrastructureFailure, patchRefused: patchRefusal)
     }
 }
 

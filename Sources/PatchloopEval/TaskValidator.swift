@@ -27,7 +27,8 @@ public struct TaskValidator: Sendable {
                 "instance_id": .string(instanceID), "valid": .bool(isValid), "problems": .array(problems.map { .string($0) }),
                 "gold_resolved": gold.map { .bool($0.resolved) } ?? .null,
                 "empty_resolved": empty.map { .bool($0.resolved) } ?? .null,
-                "gold_report": gold.map(\.swebenchJSON) ?? .null, "empty_report": empty.map(\.swebenchJSON) ?? .null,
+                "gold_report": (try? gold.map { try RunFileCoding.jsonValue($0.swebench) }) ?? .null,
+                "empty_report": (try? empty.map { try RunFileCoding.jsonValue($0.swebench) }) ?? .null,
                 "duration": .number(duration),
             ]
         }

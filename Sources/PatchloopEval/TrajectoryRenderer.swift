@@ -1,6 +1,7 @@
 import Foundation
 import PatchloopAgent
 import PatchloopCore
+import PatchloopModels
 
 /// Renders a trajectory for a person reading it in a terminal.
 public struct TrajectoryRenderer: Sendable {
@@ -60,17 +61,18 @@ public struct TrajectoryRenderer: Sendable {
                 out += "✘ " + shorten(feedback) + "\n"
             }
         }
-        if let result = file.result {
+        if let result = file.result.flatMap(AttemptRecord.init(resultEvent:)) {
             out += "\n── result ──\n"
-            out += "exit status: \(result["exit_status"]?.stringValue ?? "?")"
-            if let detail = result["detail"]?.stringValue { out += " (\(detail))" }
+            out += "exit status: \(result.exitStatus?.description ?? "?")"
+            if !result.detail.isEmpty { out += " (\(result.detail))" }
             out += "\n"
-            if let resolved = result["resolved"]?.boolValue { out += "resolved: \(resolved ? "yes" : "no")\n" }
-            out += "steps: \(result["steps"]?.intValue ?? 0) · tokens: \(result["total_tokens"]?.intValue ?? 0)"
-            if let cost = result["cost"]?.doubleValue { out += String(format: " · cost: $%.4f", cost) }
-            if let duration = result["duration"]?.doubleValue { out += String(format: " · %.1f s", duration) }
+            if result.graded { out += "resolved: \(result.resolved ? "yes" : "no")\n" }
+            out += "category: \(result.failure.category) — \(result.failure.evidence)\n"
+            out += "steps: \(result.steps) · tokens: \(result.usage.totalTokens)"
+            if let cost = result.cost { out += String(format: " · cost: $%.4f", cost) }
+            out += String(format: " · %.1f s", result.duration)
             out += "\n"
-            if let patch = result["patch"]?.stringValue {
+            if let patch = result.patch {
                 out += patch.isEmpty ? "patch: (empty)\n" : "patch:\n" + shorten(patch, limit: maximumCharacters * 4) + "\n"
             }
         } else {

@@ -90,12 +90,12 @@ public struct Flywheel: Sendable {
         return Outcome(runDirectory: runDirectory, statistics: statistics, sftRows: sft, preferencePairs: pairs, cardPath: cardPath)
     }
 
-    static func percent(_ value: JSONValue?) -> String {
-        value?.doubleValue.map { String(format: "%.1f%%", 100 * $0) } ?? "?"
+    static func percent(_ value: Double?) -> String {
+        value.map { String(format: "%.1f%%", 100 * $0) } ?? "?"
     }
 
     /// The dataset card: where the data came from, what is in it, and how it was filtered.
-    func card(settings: EvaluationSettings, summary: JSONValue, statistics: FailureStatistics, sft: Int, pairs: Int) -> String {
+    func card(settings: EvaluationSettings, summary: RunSummary.Document, statistics: FailureStatistics, sft: Int, pairs: Int) -> String {
         let resolved = statistics.rows.first { $0.category == FailureCategory.Kind.resolved.description }?.count ?? 0
         let modelName: String
         if case .agent(let configuration, _) = settings.mode { modelName = configuration.spec.description } else { modelName = "?" }
@@ -112,7 +112,7 @@ public struct Flywheel: Sendable {
             | tasks | \(statistics.tasks) (\(taskSources.joined(separator: ", "))) |
             | attempts | \(statistics.attempts) (\(settings.attempts) per task) |
             | resolved attempts | \(resolved) (\(String(format: "%.1f", 100 * Double(resolved) / Double(max(1, statistics.attempts))))%) |
-            | pass@1 / pass@\(settings.attempts) | \(Flywheel.percent(summary["pass_at_k"]?["1"])) / \(Flywheel.percent(summary["pass_at_k"]?[String(settings.attempts)])) |
+            | pass@1 / pass@\(settings.attempts) | \(Flywheel.percent(summary.passAtK["1"])) / \(Flywheel.percent(summary.passAtK[String(settings.attempts)])) |
             | SFT conversations | \(sft) |
             | preference pairs | \(pairs) |
 

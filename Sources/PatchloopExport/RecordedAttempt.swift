@@ -1,6 +1,7 @@
 import Foundation
 import PatchloopAgent
 import PatchloopCore
+import PatchloopEval
 import PatchloopModels
 import PatchloopWorkspace
 
@@ -22,6 +23,8 @@ public struct RecordedAttempt: Sendable {
     public var exitStatus: ExitStatus?
     /// The scorer's verdict; nil when the attempt was not scored (never the model's claim).
     public var resolved: Bool?
+    /// The attempt's record, from the trajectory's last line; nil when the run did not finish.
+    public var record: AttemptRecord?
     public var patch: String
     public var usage: TokenUsage
     public var cost: Double?
@@ -61,12 +64,13 @@ public struct RecordedAttempt: Sendable {
         }
         self.messages = messages
         failedAssistantTurns = failed
-        let result = file.result
-        exitStatus = result?["exit_status"]?.stringValue.flatMap(ExitStatus.init)
-        resolved = result?["resolved"]?.boolValue
-        patch = result?["patch"]?.stringValue ?? ""
-        usage = TokenUsage(json: result?["tokens"])
-        cost = result?["cost"]?.doubleValue
+        let record = file.result.flatMap(AttemptRecord.init(resultEvent:))
+        self.record = record
+        exitStatus = record?.exitStatus
+        resolved = record.flatMap { $0.graded ? $0.resolved : nil }
+        patch = record?.patch ?? ""
+        usage = record?.usage ?? TokenUsage()
+        cost = record?.cost
     }
 
     /// Where the row came from: run, task, attempt, model and the scorer's verdict.

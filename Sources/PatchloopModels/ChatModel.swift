@@ -18,8 +18,8 @@ extension ChatModel {
 }
 
 /// One message of a conversation, in a provider-neutral shape.
-public struct ChatMessage: Sendable, Hashable, Codable {
-    public enum Role: String, Sendable, Codable {
+public struct ChatMessage: Sendable, Hashable {
+    public enum Role: String, Sendable {
         case system, user, assistant, tool
     }
 
@@ -47,28 +47,6 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     }
     public static func tool(_ text: String, callID: String, name: String) -> ChatMessage {
         ChatMessage(role: .tool, content: text, toolCallID: callID, name: name)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case role, content, toolCalls = "tool_calls", toolCallID = "tool_call_id", name
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        role = try container.decode(Role.self, forKey: .role)
-        content = try container.decodeIfPresent(String.self, forKey: .content) ?? ""
-        toolCalls = try container.decodeIfPresent([ToolCall].self, forKey: .toolCalls) ?? []
-        toolCallID = try container.decodeIfPresent(String.self, forKey: .toolCallID)
-        name = try container.decodeIfPresent(String.self, forKey: .name)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(role, forKey: .role)
-        try container.encode(content, forKey: .content)
-        if !toolCalls.isEmpty { try container.encode(toolCalls, forKey: .toolCalls) }
-        try container.encodeIfPresent(toolCallID, forKey: .toolCallID)
-        try container.encodeIfPresent(name, forKey: .name)
     }
 
     /// Reads the trajectory's shape back (the inverse of `json`); arguments given as an
@@ -103,7 +81,7 @@ public struct ChatMessage: Sendable, Hashable, Codable {
 
 /// A call the model asks for: a tool name and its arguments as raw JSON text (as the
 /// model wrote them: they may not parse, and that is the model's error to hear about).
-public struct ToolCall: Sendable, Hashable, Codable {
+public struct ToolCall: Sendable, Hashable {
     public var id: String
     public var name: String
     public var arguments: String
@@ -120,30 +98,6 @@ public struct ToolCall: Sendable, Hashable, Codable {
 
     public var json: JSONValue {
         ["id": .string(id), "type": "function", "function": ["name": .string(name), "arguments": .string(arguments)]]
-    }
-
-    enum CodingKeys: String, CodingKey { case id, type, function }
-    enum FunctionKeys: String, CodingKey { case name, arguments }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(String.self, forKey: .id)
-        let function = try container.nestedContainer(keyedBy: FunctionKeys.self, forKey: .function)
-        name = try function.decode(String.self, forKey: .name)
-        if let text = try? function.decode(String.self, forKey: .arguments) {
-            arguments = text
-        } else {
-            arguments = try function.decode(JSONValue.self, forKey: .arguments).encoded()
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode("function", forKey: .type)
-        var function = container.nestedContainer(keyedBy: FunctionKeys.self, forKey: .function)
-        try function.encode(name, forKey: .name)
-        try function.encode(arguments, forKey: .arguments)
     }
 }
 
@@ -199,6 +153,16 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case inputTokens = "input_tokens", outputTokens = "output_tokens"
         case cachedInputTokens = "cached_input_tokens", cacheWriteTokens = "cache_write_tokens"
+    }
+
+    /// A missing count is 0: older files have no `cache_write_tokens`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            inputTokens: try container.decodeIfPresent(Int.self, forKey: .inputTokens) ?? 0,
+            outputTokens: try container.decodeIfPresent(Int.self, forKey: .outputTokens) ?? 0,
+            cachedInputTokens: try container.decodeIfPresent(Int.self, forKey: .cachedInputTokens) ?? 0,
+            cacheWriteTokens: try container.decodeIfPresent(Int.self, forKey: .cacheWriteTokens) ?? 0)
     }
 
     public var json: JSONValue {

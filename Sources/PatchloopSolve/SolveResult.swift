@@ -1,10 +1,12 @@
 import Foundation
+import PatchloopAgent
 import PatchloopCore
+import PatchloopEval
 import PatchloopModels
 import PatchloopTools
 
 /// One test run of `solve`, summarised.
-public struct TestSummary: Sendable {
+public struct TestSummary: Sendable, Codable {
     public var passed: Int
     public var failed: [String]
     public var skipped: Int
@@ -51,38 +53,77 @@ public struct TestSummary: Sendable {
         return text + "\n</baseline_tests>"
     }
 
-    public var json: JSONValue {
-        [
-            "passed": .number(Double(passed)), "failed": .number(Double(failed.count)), "failing": .array(failed.map { .string($0) }),
-            "skipped": .number(Double(skipped)), "exit_code": exitCode.map { .number(Double($0)) } ?? .null, "timed_out": .bool(timedOut),
-            "duration": .number(duration), "all_passed": .bool(allPassed), "note": note.map { .string($0) } ?? .null,
-        ]
+    enum CodingKeys: String, CodingKey {
+        case passed, failedCount = "failed", failed = "failing", skipped, exitCode = "exit_code", timedOut = "timed_out", duration
+        case allPassed = "all_passed", note, outputTail = "output_tail"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        passed = try container.decode(Int.self, forKey: .passed)
+        failed = try container.decode([String].self, forKey: .failed)
+        skipped = try container.decode(Int.self, forKey: .skipped)
+        exitCode = try container.decodeIfPresent(Int32.self, forKey: .exitCode)
+        timedOut = try container.decode(Bool.self, forKey: .timedOut)
+        duration = try container.decode(Double.self, forKey: .duration)
+        note = try container.decodeIfPresent(String.self, forKey: .note)
+        outputTail = try container.decodeIfPresent(String.self, forKey: .outputTail) ?? ""
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(passed, forKey: .passed)
+        try container.encode(failed.count, forKey: .failedCount)
+        try container.encode(failed, forKey: .failed)
+        try container.encode(skipped, forKey: .skipped)
+        try container.encode(exitCode, forKey: .exitCode)
+        try container.encode(timedOut, forKey: .timedOut)
+        try container.encode(duration, forKey: .duration)
+        try container.encode(allPassed, forKey: .allPassed)
+        try container.encode(note, forKey: .note)
     }
 }
 
-/// What `solve` produced: the patch, the tests before and after, the cost, and the exit
-/// code (0 a patch with the tests passing, 1 no passing patch within the budget,
-/// 3 a model or infrastructure error without a passing patch).
-public struct SolveResult: Sendable {
+/// How `solve` ended, as `result.json` and the exit code say it.
+public enum SolveOutcome: String, Sendable, Codable {
+    /// A non-empty patch with which the tests pass (exit 0).
+    case passingPatch = "passing_patch"
+    /// A patch with which the tests still fail (exit 1).
+    case testsFail = "tests_fail"
+    /// No change at all (exit 1).
+    case emptyPatch = "empty_patch"
+    /// The provider failed and no passing patch was made (exit 3).
+    case modelError = "model_error"
+    /// The harness failed or the run was stopped, and no passing patch was made (exit 3).
+    case infraError = "infra_error"
+
+    /// The attempt record's category for this ending.
+    var failureKind: FailureCategory.Kind {
+        switch self {
+        case .passingPatch: return .resolved
+        case .testsFail: return .testFailure
+        case .emptyPatch: return .emptyPatch
+        case .modelError: return .modelError
+        case .infraError: return .infraError
+        }
+    }
+}
+
+/// What `solve` produced: the attempt's record (as every command keeps it), the tests
+/// before and after, what happened to the user's checkout, and the exit code (0 a patch
+/// with the tests passing, 1 no passing patch within the budget, 3 a model or
+/// infrastructure error without a passing patch).
+public struct SolveResult: Sendable, Codable {
+    /// The attempt, in the record every command shares. `solve` has no hidden tests, so it
+    /// is not graded; its failure category follows the repository's own tests (`outcome`).
+    public var record: AttemptRecord
     public var exitCode: Int32
-    /// `passing_patch`, `tests_fail`, `empty_patch`, `model_error`, `infra_error`.
-    public var outcome: String
-    /// How the loop ended (`tests_passed`, `submitted`, `budget_exhausted:steps`…).
-    public var agentExitStatus: String
-    public var detail: String
-    public var model: String
+    public var outcome: SolveOutcome
     public var tests: DetectedTestCommand
     public var before: TestSummary
     /// Nil when there was no patch to test.
     public var after: TestSummary?
     public var filesChanged: [String]
-    public var steps: Int
-    public var usage: TokenUsage
-    public var cost: Double?
-    public var duration: Double
-    public var patch: String
-    public var patchPath: String
-    public var trajectoryPath: String
     public var resultPath: String
     public var repository: String
     public var head: String
@@ -91,11 +132,44 @@ public struct SolveResult: Sendable {
     public var applied: Bool
     public var branch: String?
     public var branchCommit: String?
+    /// The repository map and instructions given to the model (open JSON).
     public var repositoryContext: JSONValue
 
     /// A non-empty patch with which every test passes (or, when pre-existing failures are
     /// allowed, with which no passing test breaks and at least one failing test is fixed).
-    public private(set) var passing = false
+    public var passing: Bool { outcome == .passingPatch }
+
+    public var patch: String { record.patch ?? "" }
+    public var model: String { record.model }
+    public var steps: Int { record.steps }
+    public var usage: TokenUsage { record.usage }
+    public var cost: Double? { record.cost }
+    public var duration: Double { record.duration }
+    public var detail: String { record.detail }
+    /// How the loop ended (`tests_passed`, `submitted`, `budget_exhausted:steps`…).
+    public var agentExitStatus: ExitStatus? { record.exitStatus }
+    public var trajectoryPath: String { record.trajectoryPath ?? "" }
+    public var patchPath: String { record.patchPath ?? "" }
+
+    public init(
+        record: AttemptRecord, tests: DetectedTestCommand, before: TestSummary, after: TestSummary?, resultPath: String, repository: String,
+        head: String, uncommitted: [String], includedUncommitted: Bool, repositoryContext: JSONValue
+    ) {
+        self.record = record
+        self.exitCode = SolveExitCode.noPassingPatch
+        self.outcome = .emptyPatch
+        self.tests = tests
+        self.before = before
+        self.after = after
+        self.filesChanged = UnifiedDiff.parse(record.patch ?? "").touchedPaths
+        self.resultPath = resultPath
+        self.repository = repository
+        self.head = head
+        self.uncommitted = uncommitted
+        self.includedUncommitted = includedUncommitted
+        self.applied = false
+        self.repositoryContext = repositoryContext
+    }
 
     /// Whether the patch fixes something and breaks nothing, by test id, against the baseline.
     static func fixesWithoutBreaking(before: TestSummary?, after: TestSummary?) -> Bool {
@@ -107,33 +181,49 @@ public struct SolveResult: Sendable {
             && after.passed >= before.passed
     }
 
-    /// Sets `passing`, `exitCode` and `outcome` from the patch, the tests after it and how the loop ended.
+    /// Sets `outcome`, `exitCode` and the record's failure category from the patch, the
+    /// tests after it and how the loop ended.
     mutating func decideExit(allowingPreexistingFailures: Bool = false) {
-        passing = !patch.isEmpty
+        let passes = !patch.isEmpty
             && (allowingPreexistingFailures ? SolveResult.fixesWithoutBreaking(before: before, after: after) : after?.allPassed == true)
-        if passing {
-            (exitCode, outcome) = (SolveExitCode.passingPatch, "passing_patch")
-        } else if agentExitStatus == "model_error" || agentExitStatus == "infra_error" || agentExitStatus == "cancelled" {
-            (exitCode, outcome) = (SolveExitCode.infrastructureError, agentExitStatus == "model_error" ? "model_error" : "infra_error")
+        if passes {
+            (exitCode, outcome) = (SolveExitCode.passingPatch, .passingPatch)
+        } else if record.exitStatus == .modelError {
+            (exitCode, outcome) = (SolveExitCode.infrastructureError, .modelError)
+        } else if record.exitStatus == .infrastructureError || record.exitStatus == .cancelled {
+            (exitCode, outcome) = (SolveExitCode.infrastructureError, .infraError)
         } else if patch.isEmpty {
-            (exitCode, outcome) = (SolveExitCode.noPassingPatch, "empty_patch")
+            (exitCode, outcome) = (SolveExitCode.noPassingPatch, .emptyPatch)
         } else {
-            (exitCode, outcome) = (SolveExitCode.noPassingPatch, "tests_fail")
+            (exitCode, outcome) = (SolveExitCode.noPassingPatch, .testsFail)
         }
+        let evidence = after?.line ?? (record.detail.isEmpty ? outcome.rawValue : record.detail)
+        record.failure = FailureCategory(outcome.failureKind, evidence: evidence)
     }
 
-    /// The `--json` summary (also `result.json` in the run directory).
-    public var json: JSONValue {
-        [
-            "exit_code": .number(Double(exitCode)), "outcome": .string(outcome), "agent_exit_status": .string(agentExitStatus),
-            "detail": .string(detail), "model": .string(model), "repository": .string(repository), "head": .string(head),
-            "uncommitted_changes": .array(uncommitted.map { .string($0) }), "included_uncommitted": .bool(includedUncommitted),
-            "tests": tests.json, "tests_before": before.json, "tests_after": after?.json ?? .null,
-            "files_changed": .array(filesChanged.map { .string($0) }), "steps": .number(Double(steps)), "tokens": usage.json,
-            "total_tokens": .number(Double(usage.totalTokens)), "cost": cost.map { .number($0) } ?? .null, "duration": .number(duration),
-            "patch": .string(patch), "patch_file": .string(patchPath), "trajectory": .string(trajectoryPath),
-            "applied": .bool(applied), "branch": branch.map { .string($0) } ?? .null,
-            "branch_commit": branchCommit.map { .string($0) } ?? .null, "repository_context": repositoryContext,
-        ]
+    enum CodingKeys: String, CodingKey {
+        case record, exitCode = "exit_code", outcome, tests, before = "tests_before", after = "tests_after", filesChanged = "files_changed"
+        case resultPath = "result_file", repository, head, uncommitted = "uncommitted_changes", includedUncommitted = "included_uncommitted"
+        case applied, branch, branchCommit = "branch_commit", repositoryContext = "repository_context"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(record, forKey: .record)
+        try container.encode(exitCode, forKey: .exitCode)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encode(tests, forKey: .tests)
+        try container.encode(before, forKey: .before)
+        try container.encode(after, forKey: .after)
+        try container.encode(filesChanged, forKey: .filesChanged)
+        try container.encode(resultPath, forKey: .resultPath)
+        try container.encode(repository, forKey: .repository)
+        try container.encode(head, forKey: .head)
+        try container.encode(uncommitted, forKey: .uncommitted)
+        try container.encode(includedUncommitted, forKey: .includedUncommitted)
+        try container.encode(applied, forKey: .applied)
+        try container.encode(branch, forKey: .branch)
+        try container.encode(branchCommit, forKey: .branchCommit)
+        try container.encode(repositoryContext, forKey: .repositoryContext)
     }
 }

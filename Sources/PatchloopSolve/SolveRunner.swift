@@ -137,9 +137,10 @@ public struct SolveRunner: Sendable {
         _ task: TaskInstance, model: any ChatModel, tests: DetectedTestCommand, checkout: UserCheckout, sandbox: Sandbox, output: String,
         uncommitted: [String]
     ) async throws -> SolveResult {
+        let started = Date()
         let suite = try DetectedTestSuite(tests, isolation: request.isolation, timeout: request.testTimeout)
-        let context = await RepositoryContext.build(
-            root: sandbox.path, issue: task.problemStatement, settings: request.repositoryContext, git: sandbox.git)
+        let session = AgentSession(model: model, settings: request.agent, repositoryContext: request.repositoryContext, onStep: onStep)
+        let context = await session.context(of: sandbox, issue: task.problemStatement)
         for problem in context.problems { progress("warning: \(problem)") }
         if let map = context.map {
             progress(String(format: "repository map: %d of %d files, %d tokens, %.2f s", map.shownFiles.count, map.totalFiles, map.tokens, map.buildSeconds))
@@ -156,24 +157,19 @@ public struct SolveRunner: Sendable {
                     + String(before.outputTail.suffix(1000)))
         }
 
-        let trajectoryPath = "\(output)/trajectories/\(task.instanceID).jsonl"
-        let patchPath = "\(output)/patches/\(task.instanceID).patch"
-        try FileManager.default.createDirectory(atPath: "\(output)/patches", withIntermediateDirectories: true)
-        let recorder = try TrajectoryRecorder(path: trajectoryPath)
-        var agent = Agent(
-            model: model, context: ToolContext(worktree: sandbox.path, testSuite: suite, git: sandbox.git), sandbox: sandbox, settings: request.agent,
-            recorder: recorder)
-        agent.onStep = onStep
+        let files = AttemptFiles(output: output, name: task.instanceID)
         let agentTask = AgentTask(
-            instanceID: task.instanceID, repositoryName: task.repo, problemStatement: task.problemStatement, testCommand: tests.command,
-            context: [context.text, before.promptText(command: tests.command)].filter { !$0.isEmpty }.joined(separator: "\n\n"))
-        let outcome = await agent.run(
-            agentTask,
+            instanceID: task.instanceID, repositoryName: task.repo, problemStatement: task.problemStatement, testCommand: tests.command)
+        let run = try await session.run(
+            agentTask, in: sandbox, tests: suite, context: context, extraContext: before.promptText(command: tests.command), files: files,
             header: [
-                "run_id": .string(request.runID), "attempt": 1, "task": task.json, "repository_context": context.json,
-                "solve": ["repository": .string(checkout.root), "head": .string(checkout.head), "tests": tests.json, "tests_before": before.json],
+                "run_id": .string(request.runID), "attempt": 1, "task": task.json,
+                "solve": [
+                    "repository": .string(checkout.root), "head": .string(checkout.head), "tests": try RunFileCoding.jsonValue(tests),
+                    "tests_before": try RunFileCoding.jsonValue(before),
+                ],
             ])
-        try Redactor.shared.redact(outcome.patch).write(toFile: patchPath, atomically: true, encoding: .utf8)
+        let outcome = run.outcome
 
         var after: TestSummary?
         if !outcome.patch.isEmpty {
@@ -181,13 +177,14 @@ public struct SolveRunner: Sendable {
             after = TestSummary(try await suite.run(tests: [], in: sandbox.path))
             progress("after: \(after?.line ?? "")")
         }
+        let record = AttemptRecord(
+            instanceID: task.instanceID, attempt: 1, model: model.identifier, patch: outcome.patch, exitStatus: outcome.exitStatus,
+            detail: outcome.detail, score: nil, steps: outcome.steps, usage: outcome.usage, cost: outcome.cost, duration: outcome.duration,
+            startedAt: started, trajectoryPath: files.trajectory, patchPath: files.patch)
         var result = SolveResult(
-            exitCode: 0, outcome: "", agentExitStatus: outcome.exitStatus.description, detail: outcome.detail, model: model.identifier,
-            tests: tests, before: before, after: after, filesChanged: UnifiedDiff.parse(outcome.patch).touchedPaths,
-            steps: outcome.steps, usage: outcome.usage, cost: outcome.cost, duration: outcome.duration, patch: outcome.patch,
-            patchPath: patchPath, trajectoryPath: trajectoryPath, resultPath: "\(output)/result.json", repository: checkout.root,
+            record: record, tests: tests, before: before, after: after, resultPath: "\(output)/result.json", repository: checkout.root,
             head: checkout.head, uncommitted: uncommitted, includedUncommitted: request.includeUncommitted && !uncommitted.isEmpty,
-            applied: false, branch: nil, branchCommit: nil, repositoryContext: context.json)
+            repositoryContext: context.json)
         result.decideExit(allowingPreexistingFailures: request.allowPreexistingFailures)
 
         if result.passing {
@@ -205,11 +202,9 @@ public struct SolveRunner: Sendable {
             progress("the patch was not applied or committed: it does not pass the tests")
         }
 
-        var event = result.json.objectValue ?? [:]
-        event["type"] = "result"
-        event["timestamp"] = .string(TrajectoryRecorder.timestamp())
-        recorder.record(.object(event))
-        try Redactor.shared.redact(result.json.prettyEncoded() + "\n").write(toFile: result.resultPath, atomically: true, encoding: .utf8)
+        let document = try RunFileCoding.jsonValue(result)
+        run.recordResult(document.objectValue ?? [:])
+        try RunFileWriter.writeAtomically(try RunFileCoding.encodePretty(result) + "\n", to: result.resultPath)
         return result
     }
 

@@ -4,7 +4,7 @@ import PatchloopEval
 import PatchloopTasks
 
 /// How a repository's tests run, and how their output is read.
-public struct DetectedTestCommand: Sendable, Hashable {
+public struct DetectedTestCommand: Sendable, Hashable, Codable {
     /// `swift`, `pytest`, `cargo`, `go`, `npm`, `make` or `custom`.
     public var kind: String
     /// The shell command line, run from the repository root.
@@ -21,11 +21,16 @@ public struct DetectedTestCommand: Sendable, Hashable {
         self.reason = reason
     }
 
-    public var json: JSONValue {
-        [
-            "kind": .string(kind), "command": .string(command), "parser": parserName.map { .string($0) } ?? .null,
-            "reason": .string(reason),
-        ]
+    enum CodingKeys: String, CodingKey {
+        case kind, command, parserName = "parser", reason
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(command, forKey: .command)
+        try container.encode(parserName, forKey: .parserName)
+        try container.encode(reason, forKey: .reason)
     }
 }
 

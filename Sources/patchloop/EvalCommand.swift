@@ -222,17 +222,15 @@ enum RunCommandSupport {
         return 0
     }
 
-    static func describe(_ summary: JSONValue, directory: String) -> String {
-        let total = summary["total_instances"]?.intValue ?? 0
-        let resolved = summary["resolved_instances"]?.intValue ?? 0
-        let rate = (summary["resolve_rate"]?.doubleValue ?? 0) * 100
-        var line = String(format: "resolved %d of %d (%.1f%%)", resolved, total, rate)
-        if let pass = summary["pass_at_k"]?.objectValue, pass.count > 1 {
-            line += " · " + pass.keys.sorted { Int($0) ?? 0 < Int($1) ?? 0 }.map { String(format: "pass@%@ %.3f", $0, pass[$0]?.doubleValue ?? 0) }.joined(separator: " ")
+    static func describe(_ summary: RunSummary.Document, directory: String) -> String {
+        var line = String(format: "resolved %d of %d (%.1f%%)", summary.resolvedIDs.count, summary.totalInstances, summary.resolveRate * 100)
+        let pass = summary.passAtK
+        if pass.count > 1 {
+            line += " · " + pass.keys.sorted { Int($0) ?? 0 < Int($1) ?? 0 }.map { String(format: "pass@%@ %.3f", $0, pass[$0] ?? 0) }.joined(separator: " ")
         }
-        line += " · empty \(summary["empty_patch_instances"]?.intValue ?? 0) · errors \(summary["error_instances"]?.intValue ?? 0)"
-        line += " · incomplete \(summary["incomplete_ids"]?.arrayValue?.count ?? 0)"
-        line += " · \(summary["tokens"]?["total_tokens"]?.intValue ?? 0) tokens · " + String(format: "$%.4f", summary["cost"]?.doubleValue ?? 0)
+        line += " · empty \(summary.emptyPatchIDs.count) · errors \(summary.errorIDs.count)"
+        line += " · incomplete \(summary.incompleteIDs.count)"
+        line += " · \(summary.tokens.totalTokens) tokens · " + String(format: "$%.4f", summary.cost)
         return line + "\nsummary: \(directory)/summary.json"
     }
 }

@@ -95,14 +95,14 @@ struct RunCommand: AsyncParsableCommand {
                 for line in ProgressLines.step(summary) { printError(line) }
             }
             let result = try await runner.run(task, model: chatModel)
-            try RunFiles.write(results: [result], configuration: configuration)
+            try RunFiles.write(result, configuration: configuration)
 
             printError(ProgressLines.outcome(result))
-            printError("trajectory: \(result.trajectoryPath)\npatch: \(result.patchPath)")
+            printError("trajectory: \(result.trajectoryPath ?? "")\npatch: \(result.patchPath ?? "")")
             if json {
-                print(Redactor.shared.redact(result.json.prettyEncoded()))
+                print(Redactor.shared.redact(try result.fileText()), terminator: "")
             } else {
-                print(result.patch, terminator: "")
+                print(result.patch ?? "", terminator: "")
             }
             if result.resolved { return 0 }
             // The documented contract: a model or harness failure is 3, not "not resolved".
@@ -123,9 +123,9 @@ enum ProgressLines {
         }
     }
 
-    static func outcome(_ result: AttemptResult) -> String {
-        let verdict = result.score.map { $0.resolved ? "RESOLVED" : "not resolved" } ?? "not scored"
-        var line = "\(result.instanceID): \(verdict) · \(result.exitStatus) · \(result.steps) steps · \(result.usage.totalTokens) tokens"
+    static func outcome(_ result: AttemptRecord) -> String {
+        let verdict = result.graded ? (result.resolved ? "RESOLVED" : "not resolved") : "not scored"
+        var line = "\(result.instanceID): \(verdict) · \(result.exitStatus?.description ?? "graded prediction") · \(result.steps) steps · \(result.usage.totalTokens) tokens"
         line += result.cost.map { String(format: " · $%.4f", $0) } ?? " · cost unknown"
         line += String(format: " · %.1f s", result.duration)
         return line
@@ -139,18 +139,13 @@ enum ProgressLines {
 
 /// The run-level files beside the trajectories.
 enum RunFiles {
-    static func write(results: [AttemptResult], configuration: RunConfiguration) throws {
-        let directory = configuration.outputDirectory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try RunDirectory.writeAtomically(configuration.json.prettyEncoded() + "\n", to: directory + "/config.json")
-        let document: JSONValue = results.count == 1 ? results[0].json : .array(results.map(\.json))
-        try RunDirectory.writeAtomically(document.prettyEncoded() + "\n", to: directory + "/result.json")
-        let predictions = results.map { result -> String in
-            JSONValue.object([
-                "instance_id": .string(result.instanceID), "model_name_or_path": .string(result.model),
-                "model_patch": .string(result.patch),
-            ]).encoded()
-        }
-        try RunDirectory.writeAtomically(predictions.joined(separator: "\n") + "\n", to: directory + "/predictions.jsonl")
+    /// `config.json`, `result.json` (the attempt's record, the same document as an
+    /// evaluation's `results/<id>.json`, also written there) and `predictions.jsonl`.
+    static func write(_ record: AttemptRecord, configuration: RunConfiguration) throws {
+        let directory = RunDirectory(configuration.outputDirectory)
+        try RunFileWriter.writeAtomically(configuration.json.prettyEncoded() + "\n", to: directory.configPath)
+        try RunFileWriter.writeAtomically(try record.fileText(), to: directory.path + "/result.json")
+        try directory.writeResult(record, attempts: 1)
+        try directory.rewritePredictions([record])
     }
 }

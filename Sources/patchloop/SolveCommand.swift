@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
 import PatchloopModels
@@ -106,7 +107,7 @@ struct SolveCommand: AsyncParsableCommand {
             onStep: { summary in for line in ProgressLines.step(summary) { printError(line) } })
         let result = try await runner.run { context in try ModelRegistry.standard.model(modelConfiguration, for: context) }
 
-        var line = "\(result.outcome) · \(result.agentExitStatus) · \(result.steps) steps · \(result.usage.totalTokens) tokens"
+        var line = "\(result.outcome.rawValue) · \(result.agentExitStatus?.description ?? "not run") · \(result.steps) steps · \(result.usage.totalTokens) tokens"
         line += result.cost.map { String(format: " · $%.4f", $0) } ?? " · cost unknown"
         printError(line + " · exit \(result.exitCode)")
         printError("trajectory: \(result.trajectoryPath)\nsummary: \(result.resultPath)")
@@ -115,7 +116,7 @@ struct SolveCommand: AsyncParsableCommand {
             printError("patch: \(patchOut)")
         }
         if json {
-            print(result.json.prettyEncoded())
+            print(Redactor.shared.redact(try RunFileCoding.encodePretty(result)))
         } else if patchOut == nil {
             print(result.patch, terminator: "")
         }

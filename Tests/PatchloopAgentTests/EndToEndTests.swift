@@ -20,16 +20,17 @@ struct EndToEndTests {
         let result = try await AttemptRunner(configuration: configuration).run(task, model: PatchReplayModel.model(for: task.goldPatch))
         #expect(result.resolved)
         #expect([.submitted, .testsPassed].contains(result.exitStatus))
-        #expect(result.score?.failToPass.failure == [])
-        #expect(result.score?.passToPass.failure == [])
-        #expect(!result.patch.isEmpty)
-        #expect(try String(contentsOfFile: result.patchPath, encoding: .utf8) == result.patch)
+        #expect(result.report?.testsStatus.failToPass.failure == [])
+        #expect(result.report?.testsStatus.passToPass.failure == [])
+        #expect(result.hasPatch)
+        #expect(try String(contentsOfFile: try #require(result.patchPath), encoding: .utf8) == result.patch)
 
-        let trajectory = try TrajectoryFile(path: result.trajectoryPath)
+        let trajectory = try TrajectoryFile(path: try #require(result.trajectoryPath))
         #expect(trajectory.events.first?["type"] == "header")
         #expect(trajectory.events.last?["type"] == "result")
-        #expect(trajectory.result?["resolved"] == true)
-        #expect(trajectory.result?["report"]?["tests_status"]?["FAIL_TO_PASS"]?["success"]?.arrayValue?.count == task.failToPass.count)
+        let recorded = try #require(trajectory.result.flatMap(AttemptRecord.init(resultEvent:)))
+        #expect(recorded.resolved)
+        #expect(recorded.report?.testsStatus.failToPass.success.count == task.failToPass.count)
         // The sandbox is gone once the attempt ends.
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/Sandboxes/e2e/\(task.instanceID)-1"))
     }
@@ -44,8 +45,8 @@ struct EndToEndTests {
         let result = try await AttemptRunner(configuration: configuration).run(task, model: ScriptedModel(turns: [.call("submit")]))
         #expect(result.exitStatus == .submitted)
         #expect(!result.resolved)
-        #expect(result.patch.isEmpty)
-        #expect(result.score?.failToPass.failure == ["tests/test_calc.py::test_add"])
+        #expect(!result.hasPatch)
+        #expect(result.report?.testsStatus.failToPass.failure == ["tests/test_calc.py::test_add"])
     }
 
     @Test("a run killed with SIGKILL mid-way leaves every finished step readable")

@@ -127,12 +127,12 @@ struct ContainmentTests {
         ])
         #expect(!FileManager.default.fileExists(atPath: marker), "the planted hook ran on the host")
         #expect(outcome.exitCode == 0, "\(outcome.standardError.text)")
-        let result = try JSONValue.parse(outcome.standardOutput.text)
-        #expect(result["resolved"]?.boolValue == true)
+        let result = try AttemptRecord.read(Data(outcome.standardOutput.text.utf8))
+        #expect(result.resolved)
         let trajectory = try String(contentsOfFile: output + "/trajectories/fixture__calc-1.jsonl", encoding: .utf8)
         #expect(trajectory.contains("is inside .git"))
         // The test code really did plant it: the evil folder is part of the patch.
-        #expect((result["patch"]?.stringValue ?? "").contains("evil/hook.sh"))
+        #expect((result.patch ?? "").contains("evil/hook.sh"))
     }
 
     @Test("a scored prediction that writes into .git is refused, graded as not applying, and its hook never runs")

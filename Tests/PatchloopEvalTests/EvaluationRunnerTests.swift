@@ -39,7 +39,7 @@ struct EvaluationRunnerTests {
         #expect(entry["tests_status"]?["FAIL_TO_PASS"]?["success"] == ["test_solution.py::test_check"])
         #expect(entry["failure_category"] == "resolved" && entry["attempt"] == 2 && entry["steps"]?.intValue ?? 0 > 0)
 
-        let summary = outcome.summary
+        let summary = try RunFileCoding.jsonValue(outcome.summary)
         #expect(summary["total_instances"] == 3 && summary["resolved_instances"] == 3 && summary["schema_version"] == 2)
         #expect(summary["resolved_ids"] == ["openai__humaneval-0", "openai__humaneval-1", "openai__humaneval-2"])
         #expect(summary["pass_at_k"]?["2"] == 1)
@@ -91,7 +91,7 @@ struct EvaluationRunnerTests {
         #expect(predictions.count == 4)
         #expect(Set(predictions.compactMap { $0["instance_id"]?.stringValue }).count == 4)
         #expect(try FileManager.default.contentsOfDirectory(atPath: run.resultsDirectory).sorted().count == 4)
-        #expect(EvaluationFixtures.comparable(resumed.summary) == EvaluationFixtures.comparable(first.summary))
+        #expect(try EvaluationFixtures.comparable(resumed.summary) == EvaluationFixtures.comparable(first.summary))
     }
 
     @Test("--shard i/N runs deterministic slices; merged, they give the unsharded run's summary")
@@ -115,8 +115,8 @@ struct EvaluationRunnerTests {
         }
         #expect(covered.sorted() == tasks.map(\.instanceID).sorted())
         #expect(try Shard("0/2").select(["c", "a", "b"]) == ["a", "c"])
-        let merged = try RunMerger.merge(shardDirectories, into: directory.path + "/merged")
-        #expect(EvaluationFixtures.comparable(merged) == EvaluationFixtures.comparable(whole.summary))
+        let merged = try RunFileCoding.jsonValue(try RunMerger.merge(shardDirectories, into: directory.path + "/merged"))
+        #expect(try EvaluationFixtures.comparable(merged) == EvaluationFixtures.comparable(whole.summary))
         #expect(try EvaluationFixtures.lines(directory.path + "/merged/predictions.jsonl").count == 5)
 
         // Merging only some shards of a split is refused, naming the missing one.
@@ -135,10 +135,10 @@ struct EvaluationRunnerTests {
         let outcome = try await EvaluationRunner(settings: settings, tasks: tasks, workers: 1).run()
         #expect(outcome.records.count == 1)
         #expect(outcome.budgetExhausted?.hasPrefix("tokens") == true)
-        #expect(outcome.summary["budget"]?["exhausted"]?.stringValue?.hasPrefix("tokens") == true)
-        #expect(outcome.summary["budget"]?["not_started_attempts"] == 3)
-        #expect(outcome.summary["incomplete_ids"]?.arrayValue?.count == 3)
-        #expect(outcome.summary["empty_patch_ids"] == ["openai__humaneval-0"])
+        #expect((try RunFileCoding.jsonValue(outcome.summary))["budget"]?["exhausted"]?.stringValue?.hasPrefix("tokens") == true)
+        #expect((try RunFileCoding.jsonValue(outcome.summary))["budget"]?["not_started_attempts"] == 3)
+        #expect((try RunFileCoding.jsonValue(outcome.summary))["incomplete_ids"]?.arrayValue?.count == 3)
+        #expect((try RunFileCoding.jsonValue(outcome.summary))["empty_patch_ids"] == ["openai__humaneval-0"])
     }
 
     @Test("a run directory is never silently reused; resume needs a run directory")

@@ -48,6 +48,10 @@ enum EvaluationFixtures {
     }
 
     /// A summary without what differs between two runs of the same work (timings).
+    static func comparable(_ summary: RunSummary.Document) throws -> JSONValue {
+        try comparable(RunFileCoding.jsonValue(summary))
+    }
+
     static func comparable(_ summary: JSONValue) -> JSONValue {
         guard var object = summary.objectValue else { return summary }
         object["time"] = nil

@@ -47,7 +47,7 @@ struct FailureCategoryTests {
 @Suite("Run summary")
 struct RunSummaryTests {
     @Test("pass@k is the unbiased estimator over each instance's attempts; instances without attempts count as failures")
-    func passAtK() {
+    func passAtK() throws {
         func record(_ id: String, _ attempt: Int, resolved: Bool) -> AttemptRecord {
             var score = ScoreReport(
                 instanceID: id, patchIsNone: false, patchExists: true, patchSuccessfullyApplied: true, resolved: resolved,
@@ -57,7 +57,7 @@ struct RunSummaryTests {
             return AttemptRecord(instanceID: id, attempt: attempt, model: "m", patch: "d", exitStatus: .submitted, detail: "", score: score, duration: 1, startedAt: .now)
         }
         let records = [record("a", 1, resolved: false), record("a", 2, resolved: true), record("b", 1, resolved: false), record("b", 2, resolved: false)]
-        let summary = RunSummary(instanceIDs: ["a", "b", "c"], attemptsPerInstance: 2, records: records, model: "m", budget: TotalBudget(), budgetExhausted: nil).json
+        let summary = try RunFileCoding.jsonValue(RunSummary(instanceIDs: ["a", "b", "c"], attemptsPerInstance: 2, records: records, model: "m", budget: TotalBudget(), budgetExhausted: nil).document)
         #expect(summary["pass_at_k"]?["1"]?.doubleValue == 0.5 / 3)
         #expect(summary["pass_at_k"]?["2"]?.doubleValue == 1.0 / 3)
         // SWE-bench's keys judge each instance by its first attempt.

@@ -40,7 +40,7 @@ struct ScoreTests {
             try JSONValue.object(keyed).encoded().write(toFile: file, atomically: true, encoding: .utf8)
         }
         let settings = EvaluationFixtures.settings(directory, tasks: tasks, source: source, mode: .predictions(path: file))
-        let summary = try await EvaluationRunner(settings: settings, tasks: tasks, workers: 2).run().summary
+        let summary = try RunFileCoding.jsonValue(try await EvaluationRunner(settings: settings, tasks: tasks, workers: 2).run().summary)
         #expect(summary["total_instances"] == 5)
         #expect(summary["submitted_instances"] == 4)
         #expect(summary["resolved_ids"] == ["openai__humaneval-0"])

@@ -37,7 +37,7 @@ struct ScorerTests {
         #expect(report.resolution == .full)
         #expect(report.failToPass.success == ["tests/test_calc.py::test_add"])
         #expect(report.passToPass.success == ["tests/test_calc.py::test_mul"])
-        let json = report.swebenchJSON
+        let json = try RunFileCoding.jsonValue(report.swebench)
         #expect(json["patch_successfully_applied"] == true)
         #expect(json["tests_status"]?["FAIL_TO_PASS"]?["success"] == ["tests/test_calc.py::test_add"])
         #expect(json["tests_status"]?["PASS_TO_FAIL"] != nil)

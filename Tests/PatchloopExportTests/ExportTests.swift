@@ -14,7 +14,7 @@ import Testing
 struct ExportFixture {
     let directory: TemporaryDirectory
     let runDirectory: String
-    let results: [AttemptResult]
+    let results: [AttemptRecord]
 
     init() async throws {
         directory = try TemporaryDirectory()
@@ -28,7 +28,7 @@ struct ExportFixture {
             gold[0], .call("edit", ["path": "calc.py", "old_str": "    return a - b", "new_str": "    return a * b"]), .call("submit"),
         ]
         let malformed = [ScriptedModel.Turn(toolCalls: [("edit", "{\"path\": \"calc.py\", ")])] + gold
-        var results: [AttemptResult] = []
+        var results: [AttemptRecord] = []
         for (index, turns) in [gold, wrong, malformed].enumerated() {
             results.append(try await runner.run(task, model: ScriptedModel(turns: turns), attempt: index + 1, attempts: 3))
         }
@@ -86,7 +86,7 @@ struct ExportTests {
         #expect(fixture.results.map(\.resolved) == [true, false, true])
         let result = try fixture.export(ExportOptions(format: .openai))
         #expect(result.rows.count == 3)
-        let header = try TrajectoryFile(path: fixture.results[0].trajectoryPath).header
+        let header = try TrajectoryFile(path: try #require(fixture.results[0].trajectoryPath)).header
         for (row, provenance) in zip(result.rows, result.provenance) {
             #expect(openAIFormatErrors(row).isEmpty, "\(openAIFormatErrors(row))")
             #expect(row["tools"] == header?["tools"])

@@ -27,7 +27,7 @@ struct PreexistingFailuresTests {
                 $0.allowPreexistingFailures = true
             }, model: SolveFixtures.addFix)
         #expect(lenient.exitCode == 0)
-        #expect(lenient.outcome == "passing_patch")
+        #expect(lenient.outcome == .passingPatch)
 
         // A patch that fixes nothing is still no passing patch.
         let useless = try await SolveFixtures.solve(

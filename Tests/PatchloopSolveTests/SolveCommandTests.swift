@@ -58,9 +58,12 @@ struct SolveCommandTests {
         #expect(summary["files_changed"] == ["calc.py"])
         #expect(summary["tests_before"]?["failing"] == ["tests/test_calc.py::test_add"])
         #expect(summary["tests_after"]?["all_passed"] == true)
-        #expect(summary["steps"] == 2)
-        #expect(summary["total_tokens"]?.intValue ?? 0 > 0)
-        #expect(summary["trajectory"]?.stringValue.map { FileManager.default.fileExists(atPath: $0) } == true)
+        #expect(summary["outcome"] == "passing_patch")
+        let record = try #require(summary["record"]?.objectValue?.values.first)
+        #expect(record["steps"] == 2)
+        #expect(record["total_tokens"]?.intValue ?? 0 > 0)
+        #expect(record["failure_category"] == "resolved")
+        #expect(record["trajectory"]?.stringValue.map { FileManager.default.fileExists(atPath: $0) } == true)
     }
 
     @Test("exit 1: no passing patch; --patch-out still gets the (empty) patch")

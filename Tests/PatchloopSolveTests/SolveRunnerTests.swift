@@ -18,7 +18,7 @@ struct SolveRunnerTests {
 
         let result = try await SolveFixtures.solve(SolveFixtures.request(repository, in: directory), model: SolveFixtures.addFix)
         #expect(result.exitCode == 0)
-        #expect(result.outcome == "passing_patch")
+        #expect(result.outcome == .passingPatch)
         #expect(result.tests.kind == "pytest")
         #expect(result.before.failed == ["tests/test_calc.py::test_add"])
         #expect(result.before.passed == 1)
@@ -96,7 +96,7 @@ struct SolveRunnerTests {
             SolveFixtures.request(repository, in: directory) { $0.outputDirectory = directory.path + "/run-empty" },
             model: ScriptedModel(turns: [.call("submit")]))
         #expect(empty.exitCode == 1)
-        #expect(empty.outcome == "empty_patch")
+        #expect(empty.outcome == .emptyPatch)
         #expect(empty.after == nil)
 
         let wrong = try await SolveFixtures.solve(
@@ -106,7 +106,7 @@ struct SolveRunnerTests {
             },
             model: SolveFixtures.fix("calc.py", "return a - b", "return a * b"))
         #expect(wrong.exitCode == 1)
-        #expect(wrong.outcome == "tests_fail")
+        #expect(wrong.outcome == .testsFail)
         #expect(wrong.after?.failed == ["tests/test_calc.py::test_add"])
         #expect(!wrong.applied)
         #expect(try SolveFixtures.snapshot(repository) == before)
@@ -120,7 +120,7 @@ struct SolveRunnerTests {
         let result = try await SolveFixtures.solve(
             SolveFixtures.request(repository, in: directory), model: ScriptedModel(turns: [], whenExhausted: nil))
         #expect(result.exitCode == 3)
-        #expect(result.outcome == "model_error")
+        #expect(result.outcome == .modelError)
     }
 
     @Test("exit 3: the test command is not installed")

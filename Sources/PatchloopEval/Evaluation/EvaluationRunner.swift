@@ -53,7 +53,7 @@ public struct EvaluationProgress: Sendable {
 /// The outcome of `EvaluationRunner.run()`.
 public struct EvaluationOutcome: Sendable {
     public var records: [AttemptRecord]
-    public var summary: JSONValue
+    public var summary: RunSummary.Document
     /// Why the run stopped starting attempts early, if it did.
     public var budgetExhausted: String?
     /// The run was cancelled (SIGINT or SIGTERM): the attempts under way were dropped, to be
@@ -111,7 +111,7 @@ public struct EvaluationRunner: Sendable {
             throw RunDirectoryError("\(directory.path) already holds a run: resume it with --resume \(directory.path), or choose another --output")
         }
         if !resume {
-            try RunDirectory.writeAtomically(settings.json.prettyEncoded() + "\n", to: directory.configPath)
+            try RunFileWriter.writeAtomically(settings.json.prettyEncoded() + "\n", to: directory.configPath)
         }
         var (previous, discarded) = try directory.loadRecords()
         if resume && retryErrors {
@@ -205,8 +205,8 @@ public struct EvaluationRunner: Sendable {
         let summary = RunSummary(
             instanceIDs: settings.selectedInstanceIDs, attemptsPerInstance: settings.attempts, records: records, model: modelName(records),
             budget: settings.totalBudget, budgetExhausted: budgetMessage)
-        let document = summary.json
-        try RunDirectory.writeAtomically(document.prettyEncoded() + "\n", to: directory.summaryPath)
+        let document = summary.document
+        try RunFileWriter.writeAtomically(try RunFileCoding.encodePretty(document) + "\n", to: directory.summaryPath)
         return EvaluationOutcome(records: records, summary: document, budgetExhausted: budgetMessage, interrupted: interrupted, total: total)
     }
 
@@ -306,7 +306,7 @@ public struct EvaluationRunner: Sendable {
             } catch {
                 return AttemptRecord(
                     instanceID: task.instanceID, attempt: item.attempt, model: model, patch: patch, exitStatus: nil,
-                    detail: "grading failed: \(error)", score: nil, duration: Date().timeIntervalSince(started), startedAt: started)
+                    detail: "grading failed: \(ErrorText.sentence(for: error))", score: nil, duration: Date().timeIntervalSince(started), startedAt: started)
             }
         }
         guard case .agent(let saved, _) = settings.mode else {
@@ -323,14 +323,12 @@ public struct EvaluationRunner: Sendable {
             if let startedModel { modelConfiguration = try startedModel.get() }
             model = try ModelRegistry.standard.model(modelConfiguration, for: ModelContext(task: task))
         } catch {
-            return failed(.modelError, "\(error)")
+            return failed(.modelError, ErrorText.sentence(for: error))
         }
         do {
-            let result = try await runner.run(task, model: model, attempt: item.attempt, attempts: settings.attempts)
-            return AttemptRecord(
-                instanceID: task.instanceID, attempt: item.attempt, model: result.model, patch: result.patch, exitStatus: result.exitStatus,
-                detail: result.detail, score: result.score, steps: result.steps, usage: result.usage, cost: result.cost,
-                duration: result.duration, startedAt: started, trajectoryPath: result.trajectoryPath)
+            var record = try await runner.run(task, model: model, attempt: item.attempt, attempts: settings.attempts)
+            record.startedAt = started
+            return record
         } catch {
             return failed(.infrastructureError, ErrorText.sentence(for: error))
         }

@@ -23,23 +23,9 @@ public struct RunDirectory: Sendable {
 
     public var exists: Bool { FileManager.default.fileExists(atPath: configPath) }
 
-    /// Writes `text` to `destination` by way of a temporary file and a rename, with every
-    /// secret the redactor knows taken out.
-    public static func writeAtomically(_ text: String, to destination: String) throws {
-        let directory = (destination as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let temporary = directory + "/.\((destination as NSString).lastPathComponent).\(UUID().uuidString.prefix(8)).tmp"
-        try Redactor.shared.redact(text).write(toFile: temporary, atomically: false, encoding: .utf8)
-        guard rename(temporary, destination) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw RunDirectoryError("cannot write \(destination): \(reason)")
-        }
-    }
-
     public func writeResult(_ record: AttemptRecord, attempts: Int) throws {
         let name = AttemptRecord.fileName(instanceID: record.instanceID, attempt: record.attempt, attempts: attempts)
-        try RunDirectory.writeAtomically(record.json.prettyEncoded() + "\n", to: resultsDirectory + "/" + name)
+        try RunFileWriter.writeAtomically(try record.fileText(), to: resultsDirectory + "/" + name)
     }
 
     /// Appends the attempt's prediction as one line (one `write`, so never interleaved).
@@ -50,7 +36,10 @@ public struct RunDirectory: Sendable {
         defer { close(descriptor) }
         var offset = 0
         while offset < line.count {
-            let written = line.withUnsafeMutableBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            let written = line.withUnsafeMutableBytes { bytes in
+                guard let start = bytes.baseAddress else { return 0 }
+                return write(descriptor, start + offset, bytes.count - offset)
+            }
             if written < 0 {
                 if errno == EINTR { continue }
                 throw RunDirectoryError("cannot append to \(predictionsPath): \(String(cString: strerror(errno)))")
@@ -63,11 +52,13 @@ public struct RunDirectory: Sendable {
     /// Rewrites `predictions.jsonl` to hold exactly one line per record, in finishing order.
     public func rewritePredictions(_ records: [AttemptRecord]) throws {
         let lines = RunDirectory.finishingOrder(records).map { $0.prediction.json.encoded() + "\n" }
-        try RunDirectory.writeAtomically(lines.joined(), to: predictionsPath)
+        try RunFileWriter.writeAtomically(lines.joined(), to: predictionsPath)
     }
 
     /// Every complete results file, and the names of those that were not (removed so their
     /// attempts run again): a crash's leftover temporary files, or files that do not parse.
+    /// A record of a later format is an error: it is the work of a newer Patchloop, not a
+    /// leftover, and is never removed.
     public func loadRecords() throws -> (records: [AttemptRecord], discarded: [String]) {
         let fileManager = FileManager.default
         guard fileManager.fileExists(atPath: resultsDirectory) else { return ([], []) }
@@ -80,9 +71,12 @@ public struct RunDirectory: Sendable {
                 continue
             }
             guard name.hasSuffix(".json") else { continue }
-            if let data = fileManager.contents(atPath: file), let document = try? JSONValue.parse(data), let record = AttemptRecord(json: document) {
-                records.append(record)
-            } else {
+            do {
+                guard let data = fileManager.contents(atPath: file) else { throw RunDirectoryError("\(file) cannot be read") }
+                records.append(try AttemptRecord.read(data))
+            } catch let error as AttemptRecordFormatError {
+                throw RunDirectoryError("\(file): \(error.description)")
+            } catch {
                 discarded.append(name)
                 try? fileManager.removeItem(atPath: file)
             }

@@ -6,7 +6,7 @@ import PatchloopCore
 public enum RunMerger {
     /// Merges `shards` into `output`; returns the merged summary.
     @discardableResult
-    public static func merge(_ shards: [String], into output: String) throws -> JSONValue {
+    public static func merge(_ shards: [String], into output: String) throws -> RunSummary.Document {
         guard !shards.isEmpty else { throw RunDirectoryError("merge: name the shards' run directories") }
         let settings = try shards.map { try EvaluationSettings.load(runDirectory: $0) }
         let first = settings[0]
@@ -52,19 +52,19 @@ public enum RunMerger {
         merged.outputDirectory = destination.path
         var config = merged.json.objectValue ?? [:]
         config["merged_from"] = .array(shards.map { .string(RunDirectory($0).path) })
-        try RunDirectory.writeAtomically(JSONValue.object(config).prettyEncoded() + "\n", to: destination.configPath)
+        try RunFileWriter.writeAtomically(JSONValue.object(config).prettyEncoded() + "\n", to: destination.configPath)
         try destination.rewritePredictions(records)
 
         let budgetNotes = try shards.compactMap { path -> String? in
             guard let data = fileManager.contents(atPath: RunDirectory(path).summaryPath) else { return nil }
-            return try JSONValue.parse(data)["budget"]?["exhausted"]?.stringValue.map { "shard \(path): \($0)" }
+            return try RunFileCoding.decode(RunSummary.Document.self, from: data).budget.exhausted.map { "shard \(path): \($0)" }
         }
         let summary = RunSummary(
             instanceIDs: first.instanceIDs, attemptsPerInstance: first.attempts, records: records,
             model: records.first?.model ?? "unknown", budget: first.totalBudget,
             budgetExhausted: budgetNotes.isEmpty ? nil : budgetNotes.joined(separator: "; "))
-        let document = summary.json
-        try RunDirectory.writeAtomically(document.prettyEncoded() + "\n", to: destination.summaryPath)
+        let document = summary.document
+        try RunFileWriter.writeAtomically(try RunFileCoding.encodePretty(document) + "\n", to: destination.summaryPath)
         return document
     }
 }

@@ -29,86 +29,211 @@ public struct RunSummary: Sendable {
         self.budgetExhausted = budgetExhausted
     }
 
-    public var json: JSONValue {
+    /// The summary as `summary.json` holds it.
+    public var document: Document {
         let byInstance = Dictionary(grouping: records, by: \.instanceID).mapValues { $0.sorted { $0.attempt < $1.attempt } }
-        var completed: [String] = [], incomplete: [String] = [], empty: [String] = [], submitted: [String] = []
-        var resolved: [String] = [], unresolved: [String] = [], errors: [String] = []
+        var document = Document(model: model, attemptsPerInstance: attemptsPerInstance)
         for id in instanceIDs.sorted() {
             guard let first = byInstance[id]?.first else {
-                incomplete.append(id)
+                document.incompleteIDs.append(id)
                 continue
             }
-            submitted.append(id)
+            document.submittedIDs.append(id)
             if !first.hasPatch && !first.failure.kind.isError {
-                empty.append(id)
+                document.emptyPatchIDs.append(id)
             } else if first.graded {
-                completed.append(id)
-                if first.resolved { resolved.append(id) } else { unresolved.append(id) }
+                document.completedIDs.append(id)
+                if first.resolved { document.resolvedIDs.append(id) } else { document.unresolvedIDs.append(id) }
             } else {
-                errors.append(id)
+                document.errorIDs.append(id)
             }
         }
-        func ids(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
-        func number(_ value: Int) -> JSONValue { .number(Double(value)) }
-
         let total = instanceIDs.count
+        document.totalInstances = total
+        document.resolveRate = total == 0 ? 0 : Double(document.resolvedIDs.count) / Double(total)
         var usage = TokenUsage()
-        var cost = 0.0
-        var unknownCost = 0
-        var categories: [String: Int] = [:]
         for record in records {
             usage = usage + record.usage
-            if let value = record.cost { cost += value } else if record.exitStatus != nil { unknownCost += 1 }
-            categories[record.failure.category, default: 0] += 1
+            if let value = record.cost { document.cost += value } else if record.exitStatus != nil { document.attemptsWithUnknownCost += 1 }
+            document.failureCategories[record.failure.category, default: 0] += 1
         }
-        var perInstance: [String: JSONValue] = [:]
+        document.tokens = Document.Tokens(usage)
+        document.attempts = Document.Attempts(
+            planned: total * attemptsPerInstance, finished: records.count, resolved: records.filter(\.resolved).count)
+        for k in 1...max(1, attemptsPerInstance) {
+            document.passAtK[String(k)] = RunSummary.passAtK(k, byInstance: byInstance, total: total)
+        }
         for (id, attempts) in byInstance {
-            perInstance[id] = [
-                "attempts": number(attempts.count), "resolved_attempts": number(attempts.filter(\.resolved).count),
-                "total_tokens": number(attempts.reduce(0) { $0 + $1.usage.totalTokens }),
-                "cost": .number(attempts.reduce(0) { $0 + ($1.cost ?? 0) }),
-                "duration": .number(attempts.reduce(0) { $0 + $1.duration }),
-                "failure_categories": .array(attempts.map { .string($0.failure.category) }),
-            ]
+            document.perInstance[id] = Document.Instance(
+                attempts: attempts.count, resolvedAttempts: attempts.filter(\.resolved).count,
+                totalTokens: attempts.reduce(0) { $0 + $1.usage.totalTokens }, cost: attempts.reduce(0) { $0 + ($1.cost ?? 0) },
+                duration: attempts.reduce(0) { $0 + $1.duration }, failureCategories: attempts.map(\.failure.category))
         }
         let started = records.map(\.startedAt).min()
         let finished = records.map(\.finishedAt).max()
-        return [
-            "total_instances": number(total), "submitted_instances": number(submitted.count), "completed_instances": number(completed.count),
-            "resolved_instances": number(resolved.count), "unresolved_instances": number(unresolved.count),
-            "empty_patch_instances": number(empty.count), "error_instances": number(errors.count),
-            "completed_ids": ids(completed), "incomplete_ids": ids(incomplete), "empty_patch_ids": ids(empty), "submitted_ids": ids(submitted),
-            "resolved_ids": ids(resolved), "unresolved_ids": ids(unresolved), "error_ids": ids(errors), "schema_version": 2,
-            "model_name_or_path": .string(model),
-            "resolve_rate": .number(total == 0 ? 0 : Double(resolved.count) / Double(total)),
-            "attempts_per_instance": number(attemptsPerInstance),
-            "attempts": [
-                "planned": number(total * attemptsPerInstance), "finished": number(records.count),
-                "resolved": number(records.filter(\.resolved).count),
-            ],
-            "pass_at_k": .object(
-                Dictionary(uniqueKeysWithValues: (1...max(1, attemptsPerInstance)).map { k in
-                    (String(k), JSONValue.number(RunSummary.passAtK(k, byInstance: byInstance, total: total)))
-                })),
-            "failure_categories": .object(categories.mapValues { .number(Double($0)) }),
-            "tokens": usage.json.objectValue.map { object in
-                var object = object
-                object["total_tokens"] = number(usage.totalTokens)
-                return .object(object)
-            } ?? .null,
-            "cost": .number(cost), "attempts_with_unknown_cost": number(unknownCost),
-            "per_instance": .object(perInstance),
-            "time": [
-                "attempt_seconds": .number(records.reduce(0) { $0 + $1.duration }),
-                "wall_seconds": .number(started.flatMap { start in finished.map { $0.timeIntervalSince(start) } } ?? 0),
-            ],
-            "budget": [
-                "max_total_cost": budget.maxCost.map { .number($0) } ?? .null,
-                "max_total_tokens": budget.maxTokens.map { .number(Double($0)) } ?? .null,
-                "exhausted": budgetExhausted.map { .string($0) } ?? .null,
-                "not_started_attempts": number(total * attemptsPerInstance - records.count),
-            ],
-        ]
+        document.time = Document.Time(
+            attemptSeconds: records.reduce(0) { $0 + $1.duration },
+            wallSeconds: started.flatMap { start in finished.map { $0.timeIntervalSince(start) } } ?? 0)
+        document.budget = Document.Budget(
+            maxTotalCost: budget.maxCost, maxTotalTokens: budget.maxTokens, exhausted: budgetExhausted,
+            notStartedAttempts: total * attemptsPerInstance - records.count)
+        return document
+    }
+
+    /// `summary.json`: SWE-bench's run-report keys (`schema_version` 2) and Patchloop's.
+    public struct Document: Codable, Sendable {
+        public struct Attempts: Codable, Sendable {
+            public var planned = 0, finished = 0, resolved = 0
+        }
+
+        public struct Tokens: Codable, Sendable {
+            public var inputTokens = 0, outputTokens = 0, cachedInputTokens = 0, cacheWriteTokens = 0, totalTokens = 0
+
+            init(_ usage: TokenUsage) {
+                (inputTokens, outputTokens) = (usage.inputTokens, usage.outputTokens)
+                (cachedInputTokens, cacheWriteTokens, totalTokens) = (usage.cachedInputTokens, usage.cacheWriteTokens, usage.totalTokens)
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case inputTokens = "input_tokens", outputTokens = "output_tokens", cachedInputTokens = "cached_input_tokens"
+                case cacheWriteTokens = "cache_write_tokens", totalTokens = "total_tokens"
+            }
+        }
+
+        public struct Instance: Codable, Sendable {
+            public var attempts: Int
+            public var resolvedAttempts: Int
+            public var totalTokens: Int
+            public var cost: Double
+            public var duration: Double
+            public var failureCategories: [String]
+
+            enum CodingKeys: String, CodingKey {
+                case attempts, resolvedAttempts = "resolved_attempts", totalTokens = "total_tokens", cost, duration
+                case failureCategories = "failure_categories"
+            }
+        }
+
+        public struct Time: Codable, Sendable {
+            public var attemptSeconds = 0.0, wallSeconds = 0.0
+
+            enum CodingKeys: String, CodingKey { case attemptSeconds = "attempt_seconds", wallSeconds = "wall_seconds" }
+        }
+
+        public struct Budget: Codable, Sendable {
+            public var maxTotalCost: Double?
+            public var maxTotalTokens: Int?
+            public var exhausted: String?
+            public var notStartedAttempts = 0
+
+            public func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(maxTotalCost, forKey: .maxTotalCost)
+                try container.encode(maxTotalTokens, forKey: .maxTotalTokens)
+                try container.encode(exhausted, forKey: .exhausted)
+                try container.encode(notStartedAttempts, forKey: .notStartedAttempts)
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case maxTotalCost = "max_total_cost", maxTotalTokens = "max_total_tokens", exhausted, notStartedAttempts = "not_started_attempts"
+            }
+        }
+
+        /// Patchloop's version of this file's shape.
+        public var formatVersion = 2
+        /// SWE-bench's `make_run_report` schema.
+        public var schemaVersion = 2
+        public var model: String
+        public var totalInstances = 0
+        public var submittedIDs: [String] = [], completedIDs: [String] = [], incompleteIDs: [String] = [], emptyPatchIDs: [String] = []
+        public var resolvedIDs: [String] = [], unresolvedIDs: [String] = [], errorIDs: [String] = []
+        public var resolveRate = 0.0
+        public var attemptsPerInstance: Int
+        public var attempts = Attempts()
+        /// pass@k by k ("1", "2", …).
+        public var passAtK: [String: Double] = [:]
+        public var failureCategories: [String: Int] = [:]
+        public var tokens = Tokens(TokenUsage())
+        public var cost = 0.0
+        public var attemptsWithUnknownCost = 0
+        public var perInstance: [String: Instance] = [:]
+        public var time = Time()
+        public var budget = Budget()
+
+        init(model: String, attemptsPerInstance: Int) {
+            self.model = model
+            self.attemptsPerInstance = attemptsPerInstance
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case formatVersion = "format_version", schemaVersion = "schema_version", model = "model_name_or_path"
+            case totalInstances = "total_instances", submittedInstances = "submitted_instances", completedInstances = "completed_instances"
+            case resolvedInstances = "resolved_instances", unresolvedInstances = "unresolved_instances"
+            case emptyPatchInstances = "empty_patch_instances", errorInstances = "error_instances"
+            case submittedIDs = "submitted_ids", completedIDs = "completed_ids", incompleteIDs = "incomplete_ids"
+            case emptyPatchIDs = "empty_patch_ids", resolvedIDs = "resolved_ids", unresolvedIDs = "unresolved_ids", errorIDs = "error_ids"
+            case resolveRate = "resolve_rate", attemptsPerInstance = "attempts_per_instance", attempts, passAtK = "pass_at_k"
+            case failureCategories = "failure_categories", tokens, cost, attemptsWithUnknownCost = "attempts_with_unknown_cost"
+            case perInstance = "per_instance", time, budget
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            formatVersion = try container.decodeIfPresent(Int.self, forKey: .formatVersion) ?? 1
+            schemaVersion = try container.decodeIfPresent(Int.self, forKey: .schemaVersion) ?? 2
+            model = try container.decode(String.self, forKey: .model)
+            totalInstances = try container.decode(Int.self, forKey: .totalInstances)
+            submittedIDs = try container.decode([String].self, forKey: .submittedIDs)
+            completedIDs = try container.decode([String].self, forKey: .completedIDs)
+            incompleteIDs = try container.decode([String].self, forKey: .incompleteIDs)
+            emptyPatchIDs = try container.decode([String].self, forKey: .emptyPatchIDs)
+            resolvedIDs = try container.decode([String].self, forKey: .resolvedIDs)
+            unresolvedIDs = try container.decode([String].self, forKey: .unresolvedIDs)
+            errorIDs = try container.decode([String].self, forKey: .errorIDs)
+            resolveRate = try container.decode(Double.self, forKey: .resolveRate)
+            attemptsPerInstance = try container.decode(Int.self, forKey: .attemptsPerInstance)
+            attempts = try container.decode(Attempts.self, forKey: .attempts)
+            passAtK = try container.decode([String: Double].self, forKey: .passAtK)
+            failureCategories = try container.decode([String: Int].self, forKey: .failureCategories)
+            tokens = try container.decode(Tokens.self, forKey: .tokens)
+            cost = try container.decode(Double.self, forKey: .cost)
+            attemptsWithUnknownCost = try container.decode(Int.self, forKey: .attemptsWithUnknownCost)
+            perInstance = try container.decode([String: Instance].self, forKey: .perInstance)
+            time = try container.decode(Time.self, forKey: .time)
+            budget = try container.decode(Budget.self, forKey: .budget)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(formatVersion, forKey: .formatVersion)
+            try container.encode(schemaVersion, forKey: .schemaVersion)
+            try container.encode(model, forKey: .model)
+            try container.encode(totalInstances, forKey: .totalInstances)
+            try container.encode(submittedIDs.count, forKey: .submittedInstances)
+            try container.encode(completedIDs.count, forKey: .completedInstances)
+            try container.encode(resolvedIDs.count, forKey: .resolvedInstances)
+            try container.encode(unresolvedIDs.count, forKey: .unresolvedInstances)
+            try container.encode(emptyPatchIDs.count, forKey: .emptyPatchInstances)
+            try container.encode(errorIDs.count, forKey: .errorInstances)
+            try container.encode(submittedIDs, forKey: .submittedIDs)
+            try container.encode(completedIDs, forKey: .completedIDs)
+            try container.encode(incompleteIDs, forKey: .incompleteIDs)
+            try container.encode(emptyPatchIDs, forKey: .emptyPatchIDs)
+            try container.encode(resolvedIDs, forKey: .resolvedIDs)
+            try container.encode(unresolvedIDs, forKey: .unresolvedIDs)
+            try container.encode(errorIDs, forKey: .errorIDs)
+            try container.encode(resolveRate, forKey: .resolveRate)
+            try container.encode(attemptsPerInstance, forKey: .attemptsPerInstance)
+            try container.encode(attempts, forKey: .attempts)
+            try container.encode(passAtK, forKey: .passAtK)
+            try container.encode(failureCategories, forKey: .failureCategories)
+            try container.encode(tokens, forKey: .tokens)
+            try container.encode(cost, forKey: .cost)
+            try container.encode(attemptsWithUnknownCost, forKey: .attemptsWithUnknownCost)
+            try container.encode(perInstance, forKey: .perInstance)
+            try container.encode(time, forKey: .time)
+            try container.encode(budget, forKey: .budget)
+        }
     }
 
     /// The unbiased pass@k estimator (Chen et al., 2021) averaged over all instances:
