@@ -17,6 +17,7 @@ let package = Package(
     targets: [
         .target(name: "PatchloopCore", swiftSettings: swiftSettings),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PatchloopHTTP", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         .target(name: "CPatchloopSpawn"),
         .target(
@@ -51,6 +52,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PatchloopReport",
+            dependencies: ["PatchloopEval", "PatchloopAgent", "PatchloopCore", "PatchloopModels", "CZlib"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PatchloopTesting",
             dependencies: ["PatchloopEval", "PatchloopExport", "PatchloopWorkspace", "PatchloopHTTP"],
             swiftSettings: swiftSettings
@@ -60,6 +66,7 @@ let package = Package(
             dependencies: [
                 "PatchloopEval",
                 "PatchloopExport",
+                "PatchloopReport",
                 "PatchloopSolve",
                 // For `patchloop bench`: the fake provider server the model benchmark runs against.
                 "PatchloopTesting",
@@ -105,6 +112,11 @@ let package = Package(
         .testTarget(
             name: "PatchloopSolveTests",
             dependencies: ["PatchloopSolve", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopReportTests",
+            dependencies: ["PatchloopReport", "PatchloopEval", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
