@@ -114,8 +114,7 @@ enum ReportRenderer {
         let results = Mutex([Result<String, any Error>?](repeating: nil, count: attempts.count))
         DispatchQueue.concurrentPerform(iterations: attempts.count) { index in
             let result = Result<String, any Error> {
-                let json = AttemptDetail.json(for: attempts[index]).encoded()
-                return Data(try Deflate.compress(Array(json.utf8))).base64EncodedString()
+                Data(try Deflate.compress(AttemptDetail.json(for: attempts[index]))).base64EncodedString()
             }
             results.withLock { $0[index] = result }
         }

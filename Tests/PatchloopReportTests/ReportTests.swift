@@ -52,3 +52,50 @@ struct ReportTests {
         #expect(document["attempts"]?.arrayValue?.count == 16)
     }
 }
+
+@Suite("reading trajectory lines without decoding them")
+struct TrajectoryScanTests {
+    func type(_ line: String) -> String? {
+        Array(line.utf8).withUnsafeBufferPointer { TrajectoryScan.type(of: $0) }
+    }
+
+    @Test("the top-level type, not a nested one; strings with escaped quotes and braces are skipped whole")
+    func topLevelType() {
+        #expect(type(#"{"assistant":{"tool_calls":[{"type":"function"}]},"type":"step","usage":{}}"#) == "step")
+        #expect(type(#"{"output":"a \"type\": \"x\" {[ \\","type":"compaction"}"#) == "compaction")
+        #expect(type(#"{"kind":"type","n":1}"#) == "")
+        #expect(type(#"  {"type":"header"}"#) == "header")
+    }
+
+    @Test("a line cut off by a crash, or not an object, is unreadable")
+    func tornLines() {
+        #expect(type(#"{"type":"step","assistant":{"content":"hal"#) == nil)
+        #expect(type(#"{"type":"step","observations":[{"output":"x"}"#) == nil)
+        #expect(type(#"["type","step"]"#) == nil)
+        #expect(type("") == nil)
+    }
+
+    @Test("an attempt's detail is valid JSON holding the step lines as written, and notes torn lines")
+    func detailJSON() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/t.jsonl"
+        let lines = [
+            #"{"type":"header","task":{"problem_statement":"Fix </script> <b>it</b>"},"settings":{"budget":{"max_steps":3}}}"#,
+            #"{"type":"step","step":1,"assistant":{"content":"hi","tool_calls":[]},"observations":[]}"#,
+            #"{"type":"compaction","step":1,"compacted_steps":1}"#,
+            #"{"type":"step","step":2,"assistant":{"content":"cut of"#,
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let attempt = ReportAttempt(
+            instanceID: "x", attempt: 1, model: "m", resolved: false, graded: false, resolution: nil, category: "stuck", evidence: "e",
+            exitStatus: nil, detail: "d", steps: 2, usage: .init(), cost: nil, duration: 1, startedAt: Date(), patch: "", testsStatus: nil,
+            trajectoryPath: path)
+        let detail = try JSONValue.parse(Data(AttemptDetail.json(for: attempt)))
+        #expect(detail["events"]?.arrayValue?.map { $0["type"]?.stringValue } == ["step", "compaction"])
+        #expect(detail["events"]?.arrayValue?.first == (try JSONValue.parse(lines[1])))
+        #expect(detail["statement"] == "Fix </script> <b>it</b>")
+        #expect(detail["unreadable_lines"] == [4])
+        #expect(detail["trajectory_note"] == "the trajectory has no result line: the attempt was cut short")
+    }
+}
