@@ -16,12 +16,12 @@ struct BrowserReportTests {
         let gold = directory.path + "/gold", hostile = directory.path + "/hostile"
         let script = try ReportFixtures.writeHostileScript(in: directory)
         let output = try await ReportFixtures.patchloop([
-            "eval", tasks, "--model", "scripted:gold", "--max-steps", "4", "--workers", "2", "--output", gold, "--sandboxes", sandboxes, "--no-sandbox",
+            "eval", tasks, "--model", "scripted:gold", "--max-steps", "4", "--workers", "2", "--run-id", "gold", "--output", gold, "--sandboxes", sandboxes, "--no-sandbox",
         ])
         // eval writes the report itself, and says where.
         #expect(output.contains("report: \(gold)/report.html"))
         try await ReportFixtures.patchloop([
-            "eval", tasks, "--model", "scripted:" + script, "--workers", "2", "--output", hostile, "--sandboxes", sandboxes, "--no-sandbox",
+            "eval", tasks, "--model", "scripted:" + script, "--workers", "2", "--run-id", "hostile", "--output", hostile, "--sandboxes", sandboxes, "--no-sandbox",
         ])
         let compare = directory.path + "/compare.html"
         try await ReportFixtures.patchloop(["report", gold, hostile, "--out", compare])
@@ -155,7 +155,7 @@ struct BrowserReportTests {
 
     func checkScreenshot(_ file: String, in directory: TemporaryDirectory) async throws {
         let png = directory.path + "/report.png"
-        try await Chromium.screenshot(file, to: png, width: 1280, height: 900)
+        try await Chromium.screenshot(file, to: png, width: 1280, height: 960)
         let data = try Data(contentsOf: URL(fileURLWithPath: png))
         #expect(data.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
         // IHDR: width and height, big-endian, at bytes 16 and 20.
