@@ -62,6 +62,11 @@ extension ReportRun {
             }
             run = nested
         }
+        let config = FileManager.default.contents(atPath: run.configPath).flatMap { try? JSONValue.parse($0) } ?? [:]
+        if config["kind"] == nil, FileManager.default.fileExists(atPath: run.path + "/result.json") {
+            throw ReportError(
+                "\(run.path) is the output of `patchloop run` (one attempt, no results/): read its trajectory with `patchloop show`, or make a run with `patchloop eval` to report on")
+        }
         // A directory nobody may write (a read-only copy) needs no lock: nothing writes it either.
         var lock: RunDirectoryLock?
         if access(run.path, W_OK) == 0 {
@@ -74,7 +79,6 @@ extension ReportRun {
         }
         defer { lock?.release() }
 
-        let config = FileManager.default.contents(atPath: run.configPath).flatMap { try? JSONValue.parse($0) } ?? [:]
         let settings = try? EvaluationSettings.load(runDirectory: run.path)
         let (records, _) = try run.loadRecords()
         let attemptsPerInstance = settings?.attempts ?? config["attempts"]?.intValue ?? max(1, records.map(\.attempt).max() ?? 1)

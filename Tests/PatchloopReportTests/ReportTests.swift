@@ -25,6 +25,16 @@ struct ReportTests {
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/report.html"))
     }
 
+    @Test("the output of `patchloop run` is refused with what to do instead")
+    func singleRunOutput() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write(["config.json": #"{"run_id": "x", "agent": {}}"#, "result.json": "{}"])
+        let error = await #expect(throws: ReportError.self) { try await RunReport(runDirectories: [directory.path]).render() }
+        #expect(error?.description.contains("is the output of `patchloop run`") == true)
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/.lock"))
+    }
+
     @Test("a run under way (its lock held) is refused, not read while it is written")
     func lockedRun() async throws {
         let directory = try TemporaryDirectory()
