@@ -109,3 +109,26 @@ struct TrajectoryScanTests {
         #expect(detail["trajectory_note"] == "the trajectory has no result line: the attempt was cut short")
     }
 }
+
+@Suite("report.html at the end of score and flywheel")
+struct RunEndReportTests {
+    @Test("score and flywheel write report.html too, and say where")
+    func scoreAndFlywheel() async throws {
+        let directory = try TemporaryDirectory(prefix: "patchloop-report-end")
+        defer { directory.remove() }
+        let tasks = try ReportFixtures.writeTasks(in: directory)
+        let sandboxes = directory.path + "/Sandboxes"
+        let scored = directory.path + "/scored"
+        let score = try await ReportFixtures.patchloop(["score", "gold", "--tasks", tasks, "--output", scored, "--sandboxes", sandboxes, "--no-sandbox"])
+        #expect(score.contains("report: \(scored)/report.html"))
+        let scoredPage = try String(contentsOfFile: scored + "/report.html", encoding: .utf8)
+        #expect(scoredPage.contains(#""kind":"score""#))
+
+        let wheel = directory.path + "/wheel"
+        let flywheel = try await ReportFixtures.patchloop([
+            "flywheel", tasks, "--model", "scripted:gold", "--attempts", "1", "--workers", "2", "--output", wheel, "--sandboxes", sandboxes, "--no-sandbox",
+        ])
+        #expect(flywheel.contains("report: \(wheel)/report.html"))
+        #expect(FileManager.default.fileExists(atPath: wheel + "/report.html"))
+    }
+}
