@@ -53,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "PatchloopReport",
-            dependencies: ["PatchloopEval", "PatchloopAgent", "PatchloopCore", "PatchloopModels", "CZlib"],
+            dependencies: ["PatchloopEval", "PatchloopCore", "PatchloopModels", "CZlib"],
             swiftSettings: swiftSettings
         ),
         .target(
