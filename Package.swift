@@ -11,7 +11,7 @@ let swiftSettings: [SwiftSetting] = [
 /// below it.
 ///
 ///     patchloop, patchloop-bench            command-line tools
-///     PatchloopSolve  PatchloopExport       solve; fine-tuning export, flywheel
+///     PatchloopSolve  PatchloopExport  PatchloopReport   solve; fine-tuning export, flywheel; HTML report
 ///     PatchloopEval                         attempts, scoring, runs, the attempt record
 ///     PatchloopAgent  PatchloopTasks        the loop; tasks, importers, log parsers, test suite
 ///     PatchloopTools  PatchloopModels       tools; providers and the model registry
@@ -30,6 +30,7 @@ let package = Package(
     targets: [
         .target(name: "PatchloopCore", swiftSettings: swiftSettings),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PatchloopHTTP", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         .target(name: "CPatchloopSpawn"),
         .target(name: "PatchloopWorkspace", dependencies: ["PatchloopCore", "CPatchloopSpawn"], swiftSettings: swiftSettings),
@@ -60,11 +61,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "PatchloopReport",
+            dependencies: ["PatchloopCore", "PatchloopAgent", "PatchloopEval", "PatchloopModels", "CZlib"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "patchloop",
             dependencies: [
-                "PatchloopCore", "PatchloopAgent", "PatchloopEval", "PatchloopExport", "PatchloopModels", "PatchloopSolve", "PatchloopTasks",
-                "PatchloopTools", "PatchloopWorkspace",
+                "PatchloopCore", "PatchloopAgent", "PatchloopEval", "PatchloopExport", "PatchloopModels", "PatchloopReport", "PatchloopSolve",
+                "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -137,6 +143,11 @@ let package = Package(
         .testTarget(
             name: "PatchloopEvalTests",
             dependencies: ["PatchloopCore", "PatchloopAgent", "PatchloopEval", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopReportTests",
+            dependencies: ["PatchloopCore", "PatchloopReport", "PatchloopEval", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

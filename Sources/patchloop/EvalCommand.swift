@@ -207,6 +207,7 @@ enum RunCommandSupport {
         let outcome = try await runner.run()
         display.finish()
         print(describe(outcome.summary, directory: settings.outputDirectory))
+        await ReportCommand.writeAfterRun(settings.outputDirectory)
         if outcome.interrupted {
             let sandboxes = SandboxManager(root: settings.sandboxRoot)
             let group = settings.runID

@@ -62,6 +62,7 @@ struct FlywheelCommand: AsyncParsableCommand {
             let outcome = try await flywheel.run { display.show($0) }
             display.finish()
             print(outcome.statistics.table, terminator: "")
+            await ReportCommand.writeAfterRun(outputDirectory)
             printError("\(outcome.sftRows) verified SFT conversations, \(outcome.preferencePairs) preference pairs → \(outputDirectory) (card: \(outcome.cardPath))")
             return 0
         }

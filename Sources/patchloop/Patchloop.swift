@@ -25,7 +25,7 @@ struct Patchloop: AsyncParsableCommand {
         version: PatchloopVersion.current,
         subcommands: [
             RunCommand.self, SolveCommand.self, EvalCommand.self, ScoreCommand.self, MergeCommand.self, TasksCommand.self, ShowCommand.self,
-            ExportCommand.self, StatsCommand.self, FlywheelCommand.self,
+            ExportCommand.self, StatsCommand.self, FlywheelCommand.self, ReportCommand.self,
         ]
     )
 
