@@ -5,7 +5,7 @@ import PatchloopTools
 import PatchloopWorkspace
 
 /// Settings of the loop beyond its budget.
-public struct AgentSettings: Sendable {
+public struct AgentSettings: Sendable, Codable {
     public var budget: Budget
     /// Observations longer than head + tail characters are cut in the middle.
     public var observationLimit: ObservationLimit
@@ -30,13 +30,35 @@ public struct AgentSettings: Sendable {
         self.temperature = temperature
     }
 
-    public var json: JSONValue {
-        [
-            "budget": budget.json, "observation_head_chars": .number(Double(observationLimit.headCharacters)),
-            "observation_tail_chars": .number(Double(observationLimit.tailCharacters)),
-            "stop_when_tests_pass": .bool(stopWhenTestsPass), "temperature": temperature.map { .number($0) } ?? .null,
-            "context": context.json, "max_tool_calls_per_reply": .number(Double(maxToolCallsPerReply)),
-        ]
+    enum CodingKeys: String, CodingKey {
+        case budget, observationHead = "observation_head_chars", observationTail = "observation_tail_chars"
+        case stopWhenTestsPass = "stop_when_tests_pass", temperature, context, maxToolCallsPerReply = "max_tool_calls_per_reply"
+    }
+
+    /// Missing fields keep the defaults (files written before a field existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = AgentSettings()
+        self.init(
+            budget: try container.decodeIfPresent(Budget.self, forKey: .budget) ?? defaults.budget,
+            observationLimit: ObservationLimit(
+                headCharacters: try container.decodeIfPresent(Int.self, forKey: .observationHead) ?? defaults.observationLimit.headCharacters,
+                tailCharacters: try container.decodeIfPresent(Int.self, forKey: .observationTail) ?? defaults.observationLimit.tailCharacters),
+            stopWhenTestsPass: try container.decodeIfPresent(Bool.self, forKey: .stopWhenTestsPass) ?? defaults.stopWhenTestsPass,
+            temperature: try container.decodeIfPresent(Double.self, forKey: .temperature),
+            context: try container.decodeIfPresent(ContextSettings.self, forKey: .context) ?? defaults.context,
+            maxToolCallsPerReply: try container.decodeIfPresent(Int.self, forKey: .maxToolCallsPerReply) ?? defaults.maxToolCallsPerReply)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(budget, forKey: .budget)
+        try container.encode(observationLimit.headCharacters, forKey: .observationHead)
+        try container.encode(observationLimit.tailCharacters, forKey: .observationTail)
+        try container.encode(stopWhenTestsPass, forKey: .stopWhenTestsPass)
+        try container.encode(temperature, forKey: .temperature)
+        try container.encode(context, forKey: .context)
+        try container.encode(maxToolCallsPerReply, forKey: .maxToolCallsPerReply)
     }
 }
 
@@ -172,7 +194,7 @@ public struct Agent: Sendable {
             "instance_id": .string(task.instanceID),
             "repo": .string(task.repositoryName),
             "model": .string(model.identifier),
-            "settings": settings.json,
+            "settings": (try? RunFileCoding.jsonValue(settings)) ?? .null,
             "tools": .array(toolbox.specs.map(\.json)),
             "messages": .array(messages.map(\.json)),
             "base_commit": .string(sandbox.base.commit),

@@ -42,13 +42,17 @@ public struct Budget: Sendable, Hashable, Codable {
         return nil
     }
 
-    public var json: JSONValue {
-        [
-            "max_steps": maxSteps.map { .number(Double($0)) } ?? .null,
-            "max_seconds": maxSeconds.map { .number($0) } ?? .null,
-            "max_tokens": maxTokens.map { .number(Double($0)) } ?? .null,
-            "max_cost": maxCost.map { .number($0) } ?? .null,
-        ]
+    enum CodingKeys: String, CodingKey {
+        case maxSteps = "max_steps", maxSeconds = "max_seconds", maxTokens = "max_tokens", maxCost = "max_cost"
+    }
+
+    /// Every limit is written, `null` when there is none, so a file says what it does not limit.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(maxSteps, forKey: .maxSteps)
+        try container.encode(maxSeconds, forKey: .maxSeconds)
+        try container.encode(maxTokens, forKey: .maxTokens)
+        try container.encode(maxCost, forKey: .maxCost)
     }
 }
 

@@ -3,9 +3,9 @@ import PatchloopCore
 import PatchloopModels
 
 /// How the conversation is fitted into the model's context window.
-public struct ContextSettings: Sendable, Hashable {
+public struct ContextSettings: Sendable, Hashable, Codable {
     /// Who writes the summary that replaces older history.
-    public enum Summarizer: String, Sendable, Hashable, CaseIterable {
+    public enum Summarizer: String, Sendable, Hashable, CaseIterable, Codable {
         /// The model itself, in a separate summarising request (recorded as such).
         case model
         /// A deterministic digest of what was read, edited, searched and tested.
@@ -62,24 +62,33 @@ public struct ContextSettings: Sendable, Hashable {
         return windows.first { name.contains($0.0) }?.1
     }
 
-    /// Reads `json` back; missing fields keep `fallback`'s values.
-    public init(json: JSONValue?, fallback: ContextSettings) {
-        self = fallback
-        guard let json, json.objectValue != nil else { return }
-        if let value = json["window"] { window = value.intValue }
-        if let value = json["compaction_threshold"]?.doubleValue { compactionThreshold = value }
-        if let value = json["keep_observations"] { keepObservations = value.intValue }
-        if let value = json["elision_batch"]?.intValue { elisionBatch = max(1, value) }
-        if let value = json["summarizer"]?.stringValue.flatMap(Summarizer.init(rawValue:)) { summarizer = value }
-        if let value = json["keep_recent_steps"]?.intValue { keepRecentSteps = max(1, value) }
+    enum CodingKeys: String, CodingKey {
+        case window, compactionThreshold = "compaction_threshold", keepObservations = "keep_observations", elisionBatch = "elision_batch"
+        case summarizer, keepRecentSteps = "keep_recent_steps"
     }
 
-    public var json: JSONValue {
-        [
-            "window": window.map { .number(Double($0)) } ?? .null, "compaction_threshold": .number(compactionThreshold),
-            "keep_observations": keepObservations.map { .number(Double($0)) } ?? .null, "elision_batch": .number(Double(elisionBatch)),
-            "summarizer": .string(summarizer.rawValue), "keep_recent_steps": .number(Double(keepRecentSteps)),
-        ]
+    /// Missing fields keep the defaults (files written before a field existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ContextSettings()
+        self.init(
+            window: try container.decodeIfPresent(Int.self, forKey: .window),
+            compactionThreshold: try container.decodeIfPresent(Double.self, forKey: .compactionThreshold) ?? defaults.compactionThreshold,
+            keepObservations: container.contains(.keepObservations)
+                ? try container.decodeIfPresent(Int.self, forKey: .keepObservations) : defaults.keepObservations,
+            elisionBatch: try container.decodeIfPresent(Int.self, forKey: .elisionBatch) ?? defaults.elisionBatch,
+            summarizer: try container.decodeIfPresent(Summarizer.self, forKey: .summarizer) ?? defaults.summarizer,
+            keepRecentSteps: try container.decodeIfPresent(Int.self, forKey: .keepRecentSteps) ?? defaults.keepRecentSteps)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(window, forKey: .window)
+        try container.encode(compactionThreshold, forKey: .compactionThreshold)
+        try container.encode(keepObservations, forKey: .keepObservations)
+        try container.encode(elisionBatch, forKey: .elisionBatch)
+        try container.encode(summarizer, forKey: .summarizer)
+        try container.encode(keepRecentSteps, forKey: .keepRecentSteps)
     }
 }
 

@@ -28,6 +28,38 @@ public enum RunFileCoding {
         try JSONDecoder().decode(type, from: data)
     }
 
+    /// A decoding error as a sentence that names the field: `agent.budget.max_steps: expected a
+    /// number, found text`, never Foundation's dump of coding paths.
+    public static func sentence(for error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+            return text.isEmpty ? "the document" : text
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "\(path(context.codingPath + [key])) is missing"
+        case .typeMismatch(let type, let context):
+            return "\(path(context.codingPath)) has the wrong type (expected \(typeName(type)))"
+        case .valueNotFound(let type, let context):
+            return "\(path(context.codingPath)) is null (expected \(typeName(type)))"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "it is not valid JSON" }
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "it cannot be decoded"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "text"
+        case is Int.Type, is Int32.Type, is Double.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is [String].Type: return "a list of text"
+        default: return type is any Collection.Type ? "a list" : "an object"
+        }
+    }
+
     /// `2026-12-02T15:09:20.123Z`.
     public static func timestamp(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))

@@ -7,7 +7,7 @@ import PatchloopTools
 import PatchloopWorkspace
 
 /// Everything about how attempts run that is the same for every task of a run.
-public struct RunConfiguration: Sendable {
+public struct RunConfiguration: Sendable, Encodable {
     public var runID: String
     /// The run directory (`runs/<run-id>/`).
     public var outputDirectory: String
@@ -45,13 +45,25 @@ public struct RunConfiguration: Sendable {
         return stamp + "-" + UUID().uuidString.prefix(4).lowercased()
     }
 
-    public var json: JSONValue {
-        [
-            "run_id": .string(runID), "output_directory": .string(outputDirectory), "sandbox_root": .string(sandboxes.root),
-            "isolation": .string(isolation == .bubblewrap ? "bubblewrap" : "none"), "agent": agent.json,
-            "keep_sandbox": .bool(keepSandbox), "score": .bool(score), "patchloop_version": .string(PatchloopVersion.current),
-            "repository_context": repositoryContext.json,
-        ]
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", kind, runID = "run_id", outputDirectory = "output_directory", sandboxRoot = "sandbox_root"
+        case isolation, agent, keepSandbox = "keep_sandbox", score, version = "patchloop_version", repositoryContext = "repository_context"
+    }
+
+    /// `patchloop run`'s `config.json` (`kind: run`).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(EvaluationSettings.formatVersion, forKey: .formatVersion)
+        try container.encode("run", forKey: .kind)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(outputDirectory, forKey: .outputDirectory)
+        try container.encode(sandboxes.root, forKey: .sandboxRoot)
+        try container.encode(isolation == .bubblewrap ? "bubblewrap" : "none", forKey: .isolation)
+        try container.encode(agent, forKey: .agent)
+        try container.encode(keepSandbox, forKey: .keepSandbox)
+        try container.encode(score, forKey: .score)
+        try container.encode(PatchloopVersion.current, forKey: .version)
+        try container.encode(repositoryContext, forKey: .repositoryContext)
     }
 }
 

@@ -38,7 +38,7 @@ public struct ModelSpecError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Everything the command line says about the model, as one value.
-public struct ModelConfiguration: Sendable {
+public struct ModelConfiguration: Sendable, Codable {
     public var spec: ModelSpec
     /// The API root for `openai-compatible`, `openai` and `anthropic` (overrides the default).
     public var baseURL: String?
@@ -73,6 +73,37 @@ public struct ModelConfiguration: Sendable {
         self.environment = environment
     }
 
+    enum CodingKeys: String, CodingKey {
+        case spec, baseURL = "base_url", stream, toolMode = "tool_mode", maxRetries = "max_retries", idleTimeout = "idle_timeout"
+        case pricesFile = "prices", maxOutputTokens = "max_output_tokens"
+    }
+
+    /// This configuration to be written; the environment (keys) never is.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(spec, forKey: .spec)
+        try container.encode(baseURL, forKey: .baseURL)
+        try container.encode(stream, forKey: .stream)
+        try container.encode(toolMode, forKey: .toolMode)
+        try container.encode(maxRetries, forKey: .maxRetries)
+        try container.encode(idleTimeout, forKey: .idleTimeout)
+        try container.encode(pricesFile, forKey: .pricesFile)
+        try container.encode(maxOutputTokens, forKey: .maxOutputTokens)
+    }
+
+    /// Reads a written configuration back; the environment is this process's.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            spec: try container.decode(ModelSpec.self, forKey: .spec), baseURL: try container.decodeIfPresent(String.self, forKey: .baseURL),
+            stream: try container.decodeIfPresent(Bool.self, forKey: .stream) ?? true,
+            toolMode: try container.decodeIfPresent(ToolMode.self, forKey: .toolMode),
+            maxRetries: try container.decodeIfPresent(Int.self, forKey: .maxRetries) ?? 2,
+            idleTimeout: try container.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? 120,
+            pricesFile: try container.decodeIfPresent(String.self, forKey: .pricesFile),
+            maxOutputTokens: try container.decodeIfPresent(Int.self, forKey: .maxOutputTokens))
+    }
+
     /// This configuration with the local model's address, starting its server if it is not
     /// running (`LocalModel.ensureRunning()`); unchanged for every other provider, and when an
     /// address is given. Called once per command or run, not per attempt: the first start
@@ -96,7 +127,22 @@ public struct ModelConfiguration: Sendable {
     }
 }
 
-extension ModelSpec {
+extension ModelSpec: Codable {
+    /// Written as `provider:name`, and read back through the same checks as `--model`.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do {
+            try self.init(text)
+        } catch let error as ModelSpecError {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
     init(provider: String, name: String) {
         self.provider = provider
         self.name = name
@@ -104,7 +150,7 @@ extension ModelSpec {
 }
 
 /// How tool calls travel: the provider's native tool calling, or fenced text blocks.
-public enum ToolMode: String, Sendable, CaseIterable {
+public enum ToolMode: String, Sendable, CaseIterable, Codable {
     case native, text
 }
 

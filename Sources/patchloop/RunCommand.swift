@@ -143,7 +143,7 @@ enum RunFiles {
     /// evaluation's `results/<id>.json`, also written there) and `predictions.jsonl`.
     static func write(_ record: AttemptRecord, configuration: RunConfiguration) throws {
         let directory = RunDirectory(configuration.outputDirectory)
-        try RunFileWriter.writeAtomically(configuration.json.prettyEncoded() + "\n", to: directory.configPath)
+        try RunFileWriter.writeAtomically(try RunFileCoding.encodePretty(configuration) + "\n", to: directory.configPath)
         try RunFileWriter.writeAtomically(try record.fileText(), to: directory.path + "/result.json")
         try directory.writeResult(record, attempts: 1)
         try directory.rewritePredictions([record])

@@ -112,3 +112,63 @@ struct AttemptRecordTests {
         #expect(AttemptRecord(resultEvent: ["type": "result"]) == nil)
     }
 }
+
+@Suite("config.json")
+struct EvaluationSettingsFileTests {
+    static func settings(_ directory: TemporaryDirectory) throws -> EvaluationSettings {
+        var agent = AgentSettings(
+            budget: Budget(maxSteps: 7, maxSeconds: 90, maxTokens: nil, maxCost: 1.5), observationLimit: ObservationLimit(headCharacters: 300, tailCharacters: 200),
+            stopWhenTestsPass: false, temperature: 0.7, maxToolCallsPerReply: 3)
+        agent.context.keepObservations = nil
+        var model = ModelConfiguration(spec: try ModelSpec("openai-compatible:qwen"), baseURL: "http://127.0.0.1:9/v1", maxOutputTokens: 512)
+        model.toolMode = .text
+        return EvaluationSettings(
+            runID: "r-1", outputDirectory: directory.path + "/run", taskSources: [directory.path + "/Tasks"], instanceIDs: ["b-1", "a-1"],
+            attempts: 2, shard: try Shard(index: 1, count: 3), mode: .agent(model, agent), totalBudget: TotalBudget(maxCost: 4, maxTokens: nil))
+    }
+
+    @Test("every setting survives config.json, so --resume runs the attempts the first invocation would have")
+    func roundTrip() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let original = try Self.settings(directory)
+        try FileManager.default.createDirectory(atPath: original.outputDirectory, withIntermediateDirectories: true)
+        try original.fileText().write(toFile: original.outputDirectory + "/config.json", atomically: true, encoding: .utf8)
+        let read = try EvaluationSettings.load(runDirectory: original.outputDirectory)
+        #expect(read.runID == "r-1" && read.instanceIDs == ["a-1", "b-1"] && read.attempts == 2 && read.shard == original.shard)
+        #expect(read.totalBudget == original.totalBudget && read.taskSources == original.taskSources)
+        guard case .agent(let model, let agent) = read.mode else {
+            Issue.record("the mode was not read back")
+            return
+        }
+        #expect(model.spec.description == "openai-compatible:qwen" && model.baseURL == "http://127.0.0.1:9/v1" && model.maxOutputTokens == 512)
+        #expect(model.toolMode == .text)
+        #expect(agent.budget == Budget(maxSteps: 7, maxSeconds: 90, maxTokens: nil, maxCost: 1.5))
+        #expect(agent.observationLimit == ObservationLimit(headCharacters: 300, tailCharacters: 200))
+        #expect(agent.maxToolCallsPerReply == 3 && agent.temperature == 0.7 && !agent.stopWhenTestsPass)
+        #expect(agent.context.keepObservations == nil)
+        let text = try original.fileText()
+        #expect(!text.contains("environment") && text.contains("\"format_version\" : 2"))
+    }
+
+    @Test("a config.json with a field of the wrong type, or a hostile id, is refused with a sentence naming the field")
+    func badFiles() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let run = directory.path + "/run"
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        var document = try JSONValue.parse(try Self.settings(directory).fileText())
+        guard case .object(var object) = document else { return }
+        object["attempts"] = "two"
+        try JSONValue.object(object).encoded().write(toFile: run + "/config.json", atomically: true, encoding: .utf8)
+        let typed = try #require(throws: RunDirectoryError.self) { try EvaluationSettings.load(runDirectory: run) }
+        #expect(typed.description.contains("attempts has the wrong type (expected a number)"))
+
+        object["attempts"] = 2
+        object["instance_ids"] = ["../../etc"]
+        document = .object(object)
+        try document.encoded().write(toFile: run + "/config.json", atomically: true, encoding: .utf8)
+        let hostile = try #require(throws: RunDirectoryError.self) { try EvaluationSettings.load(runDirectory: run) }
+        #expect(hostile.description.contains("instance id '../../etc'"))
+    }
+}

@@ -3,7 +3,7 @@ import PatchloopCore
 import PatchloopWorkspace
 
 /// What repository-level context goes before the issue in the first prompt.
-public struct RepositoryContextSettings: Sendable, Hashable {
+public struct RepositoryContextSettings: Sendable, Hashable, Codable {
     /// Token budget of the repository map; 0 turns the map off.
     public var mapTokens: Int
     /// Give the model the repository's `AGENTS.md` (or CONTRIBUTING.md sections).
@@ -23,8 +23,8 @@ public struct RepositoryContextSettings: Sendable, Hashable {
     /// No map and no instructions.
     public static let off = RepositoryContextSettings(mapTokens: 0, includeInstructions: false)
 
-    public var json: JSONValue {
-        ["map_tokens": .number(Double(mapTokens)), "project_instructions": .bool(includeInstructions), "ctags": .bool(useCtags)]
+    enum CodingKeys: String, CodingKey {
+        case mapTokens = "map_tokens", includeInstructions = "project_instructions", useCtags = "ctags"
     }
 }
 

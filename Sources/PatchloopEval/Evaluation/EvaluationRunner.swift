@@ -111,7 +111,7 @@ public struct EvaluationRunner: Sendable {
             throw RunDirectoryError("\(directory.path) already holds a run: resume it with --resume \(directory.path), or choose another --output")
         }
         if !resume {
-            try RunFileWriter.writeAtomically(settings.json.prettyEncoded() + "\n", to: directory.configPath)
+            try RunFileWriter.writeAtomically(try settings.fileText(), to: directory.configPath)
         }
         var (previous, discarded) = try directory.loadRecords()
         if resume && retryErrors {

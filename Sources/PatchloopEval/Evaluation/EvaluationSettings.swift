@@ -6,7 +6,7 @@ import PatchloopWorkspace
 
 /// Everything that defines an evaluation run, as `config.json` keeps it, so that
 /// `--resume` and `merge` see the same run the first invocation started.
-public struct EvaluationSettings: Sendable {
+public struct EvaluationSettings: Sendable, Codable {
     /// Where attempts' patches come from.
     public enum Mode: Sendable {
         /// The agent, with this model and these per-attempt budgets (`patchloop eval`).
@@ -27,6 +27,8 @@ public struct EvaluationSettings: Sendable {
     public var totalBudget: TotalBudget
     public var sandboxRoot: String
     public var isolation: CommandIsolation
+    /// The shards' run directories, for a run `merge` made.
+    public var mergedFrom: [String] = []
 
     public init(
         runID: String, outputDirectory: String, taskSources: [String], instanceIDs: [String], attempts: Int = 1, shard: Shard? = nil,
@@ -52,72 +54,94 @@ public struct EvaluationSettings: Sendable {
         return "score"
     }
 
-    public var json: JSONValue {
-        var object: [String: JSONValue] = [
-            "kind": .string(kind), "run_id": .string(runID), "output_directory": .string(outputDirectory),
-            "tasks": .array(taskSources.map { .string($0) }), "instance_ids": .array(instanceIDs.map { .string($0) }),
-            "attempts": .number(Double(attempts)),
-            "shard": shard.map { ["index": .number(Double($0.index)), "count": .number(Double($0.count))] } ?? .null,
-            "max_total_cost": totalBudget.maxCost.map { .number($0) } ?? .null,
-            "max_total_tokens": totalBudget.maxTokens.map { .number(Double($0)) } ?? .null,
-            "sandbox_root": .string(sandboxRoot), "isolation": .string(isolation == .bubblewrap ? "bubblewrap" : "none"),
-            "patchloop_version": .string(PatchloopVersion.current),
-        ]
-        switch mode {
-        case .agent(let model, let agent):
-            object["model"] = [
-                "spec": .string(model.spec.description), "base_url": model.baseURL.map { .string($0) } ?? .null, "stream": .bool(model.stream),
-                "tool_mode": model.toolMode.map { .string($0.rawValue) } ?? .null, "max_retries": .number(Double(model.maxRetries)),
-                "idle_timeout": .number(model.idleTimeout), "prices": model.pricesFile.map { .string($0) } ?? .null,
-            ]
-            object["agent"] = agent.json
-        case .predictions(let path):
-            object["predictions"] = .string(path)
-        }
-        return .object(object)
+    /// The version of `config.json`'s shape this Patchloop writes.
+    public static let formatVersion = 2
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", kind, runID = "run_id", outputDirectory = "output_directory", tasks
+        case instanceIDs = "instance_ids", attempts, shard, maxTotalCost = "max_total_cost", maxTotalTokens = "max_total_tokens"
+        case sandboxRoot = "sandbox_root", isolation, version = "patchloop_version", model, agent, predictions, mergedFrom = "merged_from"
     }
 
-    /// Reads `config.json` back (for `--resume` and `merge`).
-    public init(json document: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        func fail(_ what: String) -> RunDirectoryError { RunDirectoryError("config.json: \(what) (is this a Patchloop eval or score run directory?)") }
-        guard let runID = document["run_id"]?.stringValue, let output = document["output_directory"]?.stringValue,
-            let kind = document["kind"]?.stringValue, let ids = document["instance_ids"]?.arrayValue?.compactMap(\.stringValue),
-            let attempts = document["attempts"]?.intValue
-        else { throw fail("run_id, kind, output_directory, instance_ids or attempts is missing") }
-        if let problem = SafeName.problem(with: runID) { throw fail("run_id '\(runID)' \(problem)") }
-        if let bad = ids.first(where: { !SafeName.isSafe($0) }) { throw fail("instance id '\(bad)' \(SafeName.problem(with: bad) ?? "")") }
+    enum ShardKeys: String, CodingKey { case index, count }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(EvaluationSettings.formatVersion, forKey: .formatVersion)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(outputDirectory, forKey: .outputDirectory)
+        try container.encode(taskSources, forKey: .tasks)
+        try container.encode(instanceIDs, forKey: .instanceIDs)
+        try container.encode(attempts, forKey: .attempts)
+        if let shard {
+            var nested = container.nestedContainer(keyedBy: ShardKeys.self, forKey: .shard)
+            try nested.encode(shard.index, forKey: .index)
+            try nested.encode(shard.count, forKey: .count)
+        } else {
+            try container.encodeNil(forKey: .shard)
+        }
+        try container.encode(totalBudget.maxCost, forKey: .maxTotalCost)
+        try container.encode(totalBudget.maxTokens, forKey: .maxTotalTokens)
+        try container.encode(sandboxRoot, forKey: .sandboxRoot)
+        try container.encode(isolation == .bubblewrap ? "bubblewrap" : "none", forKey: .isolation)
+        try container.encode(PatchloopVersion.current, forKey: .version)
+        if !mergedFrom.isEmpty { try container.encode(mergedFrom, forKey: .mergedFrom) }
+        switch mode {
+        case .agent(let model, let agent):
+            try container.encode(model, forKey: .model)
+            try container.encode(agent, forKey: .agent)
+        case .predictions(let path):
+            try container.encode(path, forKey: .predictions)
+        }
+    }
+
+    /// Reads `config.json` back (for `--resume` and `merge`). The file may have been edited
+    /// by hand or come from elsewhere: ids and the run id are checked as at the start.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let version = try container.decodeIfPresent(Int.self, forKey: .formatVersion) ?? 1
+        guard version <= EvaluationSettings.formatVersion else {
+            throw RunDirectoryError(
+                "config.json is in format \(version), and this Patchloop reads formats up to \(EvaluationSettings.formatVersion): use the Patchloop that wrote it, or a newer one")
+        }
+        let runID = try container.decode(String.self, forKey: .runID)
+        if let problem = SafeName.problem(with: runID) { throw RunDirectoryError("config.json: run_id '\(runID)' \(problem)") }
+        let ids = try container.decode([String].self, forKey: .instanceIDs)
+        if let bad = ids.first(where: { !SafeName.isSafe($0) }) {
+            throw RunDirectoryError("config.json: instance id '\(bad)' \(SafeName.problem(with: bad) ?? "")")
+        }
         var shard: Shard?
-        if let index = document["shard"]?["index"]?.intValue, let count = document["shard"]?["count"]?.intValue {
-            shard = try Shard(index: index, count: count)
+        if (try? container.decodeNil(forKey: .shard)) == false, container.contains(.shard) {
+            let nested = try container.nestedContainer(keyedBy: ShardKeys.self, forKey: .shard)
+            shard = try Shard(index: try nested.decode(Int.self, forKey: .index), count: try nested.decode(Int.self, forKey: .count))
         }
         let mode: Mode
-        if kind == "eval" {
-            guard let model = document["model"], let specText = model["spec"]?.stringValue else { throw fail("model.spec is missing") }
-            var configuration = ModelConfiguration(
-                spec: try ModelSpec(specText), baseURL: model["base_url"]?.stringValue, stream: model["stream"]?.boolValue ?? true,
-                toolMode: model["tool_mode"]?.stringValue.flatMap(ToolMode.init(rawValue:)), maxRetries: model["max_retries"]?.intValue ?? 2,
-                idleTimeout: model["idle_timeout"]?.doubleValue ?? 120, pricesFile: model["prices"]?.stringValue)
-            configuration.environment = environment
-            let agent = document["agent"]
-            let budget = agent?["budget"]
-            let settings = AgentSettings(
-                budget: Budget(
-                    maxSteps: budget?["max_steps"]?.intValue, maxSeconds: budget?["max_seconds"]?.doubleValue,
-                    maxTokens: budget?["max_tokens"]?.intValue, maxCost: budget?["max_cost"]?.doubleValue),
-                stopWhenTestsPass: agent?["stop_when_tests_pass"]?.boolValue ?? true,
-                temperature: agent?["temperature"]?.doubleValue,
-                context: ContextSettings(json: agent?["context"], fallback: .defaults(forModel: specText)))
-            mode = .agent(configuration, settings)
-        } else {
-            guard let predictions = document["predictions"]?.stringValue else { throw fail("predictions is missing") }
-            mode = .predictions(path: predictions)
+        switch try container.decode(String.self, forKey: .kind) {
+        case "eval":
+            let model = try container.decode(ModelConfiguration.self, forKey: .model)
+            let agent = try container.decodeIfPresent(AgentSettings.self, forKey: .agent)
+            mode = .agent(model, agent ?? AgentSettings(context: .defaults(forModel: model.spec.description)))
+        case "score":
+            mode = .predictions(path: try container.decode(String.self, forKey: .predictions))
+        case let other:
+            throw RunDirectoryError("config.json: kind '\(other)' is neither eval nor score")
         }
         self.init(
-            runID: runID, outputDirectory: output, taskSources: document["tasks"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            instanceIDs: ids, attempts: attempts, shard: shard, mode: mode,
-            totalBudget: TotalBudget(maxCost: document["max_total_cost"]?.doubleValue, maxTokens: document["max_total_tokens"]?.intValue),
-            sandboxRoot: document["sandbox_root"]?.stringValue ?? "Sandboxes",
-            isolation: document["isolation"]?.stringValue == "none" ? .none : .bubblewrap)
+            runID: runID, outputDirectory: try container.decode(String.self, forKey: .outputDirectory),
+            taskSources: try container.decodeIfPresent([String].self, forKey: .tasks) ?? [], instanceIDs: ids,
+            attempts: try container.decode(Int.self, forKey: .attempts), shard: shard, mode: mode,
+            totalBudget: TotalBudget(
+                maxCost: try container.decodeIfPresent(Double.self, forKey: .maxTotalCost),
+                maxTokens: try container.decodeIfPresent(Int.self, forKey: .maxTotalTokens)),
+            sandboxRoot: try container.decodeIfPresent(String.self, forKey: .sandboxRoot) ?? "Sandboxes",
+            isolation: try container.decodeIfPresent(String.self, forKey: .isolation) == "none" ? .none : .bubblewrap)
+        mergedFrom = try container.decodeIfPresent([String].self, forKey: .mergedFrom) ?? []
+    }
+
+    /// `config.json`'s text.
+    public func fileText() throws -> String {
+        try RunFileCoding.encodePretty(self) + "\n"
     }
 
     /// Reads the settings of the run in `directory`.
@@ -126,8 +150,14 @@ public struct EvaluationSettings: Sendable {
         guard let data = FileManager.default.contents(atPath: run.configPath) else {
             throw RunDirectoryError("\(directory) is not a run directory: it has no config.json")
         }
-        let document: JSONValue
-        do { document = try JSONValue.parse(data) } catch { throw RunDirectoryError("\(run.configPath) is not valid JSON (\(error))") }
-        return try EvaluationSettings(json: document)
+        do {
+            return try RunFileCoding.decode(EvaluationSettings.self, from: data)
+        } catch let error as RunDirectoryError {
+            throw error
+        } catch let error as DecodingError {
+            throw RunDirectoryError("\(run.configPath) cannot be read: \(RunFileCoding.sentence(for: error)) (is this a Patchloop eval or score run directory?)")
+        } catch {
+            throw RunDirectoryError("\(run.configPath) cannot be read: \(ErrorText.sentence(for: error))")
+        }
     }
 }

@@ -50,9 +50,8 @@ public enum RunMerger {
         var merged = first
         merged.shard = nil
         merged.outputDirectory = destination.path
-        var config = merged.json.objectValue ?? [:]
-        config["merged_from"] = .array(shards.map { .string(RunDirectory($0).path) })
-        try RunFileWriter.writeAtomically(JSONValue.object(config).prettyEncoded() + "\n", to: destination.configPath)
+        merged.mergedFrom = shards.map { RunDirectory($0).path }
+        try RunFileWriter.writeAtomically(try merged.fileText(), to: destination.configPath)
         try destination.rewritePredictions(records)
 
         let budgetNotes = try shards.compactMap { path -> String? in
