@@ -3,7 +3,7 @@ import PatchloopCore
 import PatchloopTasks
 
 /// One entry of a predictions file: SWE-bench's `instance_id`, `model_name_or_path`, `model_patch`.
-public struct Prediction: Sendable, Hashable {
+public struct Prediction: Sendable, Hashable, Encodable {
     public var instanceID: String
     public var model: String
     /// Nil when the entry has no `model_patch` (or null): SWE-bench's `patch_is_None`.
@@ -15,9 +15,21 @@ public struct Prediction: Sendable, Hashable {
         self.patch = patch
     }
 
-    /// The JSON Lines entry, as SWE-bench's harness reads it.
-    public var json: JSONValue {
-        ["instance_id": .string(instanceID), "model_name_or_path": .string(model), "model_patch": patch.map { .string($0) } ?? .null]
+    enum CodingKeys: String, CodingKey {
+        case instanceID = "instance_id", model = "model_name_or_path", patch = "model_patch"
+    }
+
+    /// The JSON Lines entry, as SWE-bench's harness reads it (a missing patch is `null`).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(instanceID, forKey: .instanceID)
+        try container.encode(model, forKey: .model)
+        try container.encode(patch, forKey: .patch)
+    }
+
+    /// One line of `predictions.jsonl`.
+    public func line() throws -> String {
+        try RunFileCoding.encodeLine(self)
     }
 }
 

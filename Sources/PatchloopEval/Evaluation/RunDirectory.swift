@@ -30,7 +30,7 @@ public struct RunDirectory: Sendable {
 
     /// Appends the attempt's prediction as one line (one `write`, so never interleaved).
     public func appendPrediction(_ record: AttemptRecord) throws {
-        var line = Array((Redactor.shared.redact(record.prediction.json.encoded()) + "\n").utf8)
+        var line = Array((Redactor.shared.redact(try record.prediction.line()) + "\n").utf8)
         let descriptor = open(predictionsPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw RunDirectoryError("cannot open \(predictionsPath): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
@@ -51,7 +51,7 @@ public struct RunDirectory: Sendable {
 
     /// Rewrites `predictions.jsonl` to hold exactly one line per record, in finishing order.
     public func rewritePredictions(_ records: [AttemptRecord]) throws {
-        let lines = RunDirectory.finishingOrder(records).map { $0.prediction.json.encoded() + "\n" }
+        let lines = try RunDirectory.finishingOrder(records).map { try $0.prediction.line() + "\n" }
         try RunFileWriter.writeAtomically(lines.joined(), to: predictionsPath)
     }
 
