@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "patchloop-bench",
             dependencies: [
-                "PatchloopBenchmarks", "PatchloopTasks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PatchloopBenchmarks", "PatchloopCore", "PatchloopTasks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -34,7 +34,7 @@ extension Agent {
         } catch let error as ModelError where error.kind == .contextTooLong {
             recordModelError(error, step: state.spent.steps + 1)
             guard try await compact(&state, keepRecent: 1, reason: "context_overflow") else {
-                throw AgentStop.contextExhausted("the conversation does not fit the model's context window and cannot be compacted further: \(error)")
+                throw AgentStop.contextExhausted("the conversation does not fit the model's context window and cannot be compacted further: \(ErrorText.sentence(for: error))")
             }
             sent = measure(&state)
             do {
@@ -66,7 +66,7 @@ extension Agent {
             throw error
         } catch {
             recordModelError(error, step: state.spent.steps + 1)
-            throw AgentStop.model("\(error)")
+            throw AgentStop.model(ErrorText.sentence(for: error))
         }
     }
 
@@ -74,7 +74,7 @@ extension Agent {
         let modelError = error as? ModelError
         recorder.record([
             "type": "model_error", "step": .number(Double(step)), "timestamp": .string(TrajectoryRecorder.timestamp()),
-            "kind": .string(modelError?.kind.rawValue ?? "unknown"), "message": .string("\(error)"),
+            "kind": .string(modelError?.kind.rawValue ?? "unknown"), "message": .string(ErrorText.sentence(for: error)),
             "retries": .array((modelError?.retries ?? []).map { .string($0) }),
         ])
     }
@@ -103,7 +103,7 @@ extension Agent {
                     by = "model"
                 }
             } catch {
-                by = "digest (the model's summary failed: \(error))"
+                by = "digest (the model's summary failed: \(ErrorText.sentence(for: error)))"
             }
         }
         let diff = (try? await sandbox.diff()) ?? ""

@@ -8,6 +8,7 @@ public enum ErrorText {
     public static func sentence(for error: any Error) -> String {
         if let error = error as? CocoaError { return cocoa(error) }
         if let error = error as? POSIXError { return String(cString: strerror(error.code.rawValue)) }
+        if let error = error as? DecodingError { return RunFileCoding.sentence(for: error) }
         let text = "\(error)"
         if !text.contains("Error Domain=") { return text }
         let bridged = error as NSError

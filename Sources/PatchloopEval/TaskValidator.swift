@@ -63,7 +63,7 @@ public struct TaskValidator: Sendable {
                 verdict.problems.append(failure)
             }
         } catch {
-            verdict.problems.append("\(error)")
+            verdict.problems.append(ErrorText.sentence(for: error))
         }
         if Task.isCancelled {
             // Interrupted: the cancelled git commands could not clean up, so clean up outside the cancellation.

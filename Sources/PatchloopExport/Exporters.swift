@@ -93,7 +93,7 @@ public struct Exporter: Sendable {
             do {
                 attempts.append(try RecordedAttempt(path: path))
             } catch {
-                let reason = "\(error)"
+                let reason = ErrorText.sentence(for: error)
                 warnings.append(reason.contains(path) ? reason : "\(path): \(reason)")
             }
         }

@@ -51,7 +51,7 @@ public struct PriceTable: Sendable {
         do {
             document = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch let error as JSONParseError {
-            throw ModelError(.badRequest, "price file \(path): \(error)")
+            throw ModelError(.badRequest, "price file \(path): \(ErrorText.sentence(for: error))")
         } catch {
             throw ModelError(.badRequest, "cannot read the price file \(path): \(error.localizedDescription)")
         }

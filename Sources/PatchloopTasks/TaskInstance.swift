@@ -116,7 +116,7 @@ public enum TaskStore {
         do {
             document = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: file)))
         } catch let error as JSONParseError {
-            throw TaskLoadError("\(where_): \(error)")
+            throw TaskLoadError("\(where_): \(ErrorText.sentence(for: error))")
         } catch {
             throw TaskLoadError("\(where_): cannot be read (\(error.localizedDescription))")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PatchloopCore
 import Synchronization
 
 /// How commands chosen by a task (its tests, its setup) are confined.
@@ -57,7 +58,7 @@ public enum CommandIsolation: Sendable, Hashable {
             if outcome.succeeded { return nil }
             return "bubblewrap cannot start here (\(outcome.standardOutput.text.trimmingCharacters(in: .whitespacesAndNewlines))): user namespaces may be disabled; enable them or pass --no-sandbox to run tests unconfined"
         } catch {
-            return "bubblewrap cannot start: \(error); pass --no-sandbox to run tests unconfined"
+            return "bubblewrap cannot start: \(ErrorText.sentence(for: error)); pass --no-sandbox to run tests unconfined"
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PatchloopBenchmarks
+import PatchloopCore
 import PatchloopTasks
 
 /// `patchloop-bench`: the measurements issues name targets for. A separate executable, so
@@ -106,7 +107,7 @@ struct BenchCommand: AsyncParsableCommand {
         } catch let error as ValidationError {
             throw error
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(ErrorText.sentence(for: error))\n".utf8))
             throw ExitCode(3)
         }
     }

@@ -50,7 +50,7 @@ public struct RepositoryContext: Sendable {
                 let map = try await builder.build(root: root, issue: issue)
                 if !map.text.isEmpty { context.map = map }
             } catch {
-                context.problems.append("the repository map could not be built: \(error)")
+                context.problems.append("the repository map could not be built: \(ErrorText.sentence(for: error))")
             }
         }
         return context
