@@ -105,7 +105,7 @@ public struct Scorer: Sendable {
 
     private func grade(_ task: TaskInstance, patch: String?, in sandbox: Sandbox, into report: inout ScoreReport) async throws {
         let suite = try TaskTestSuite(task: task, isolation: isolation, hiding: hiddenPaths + [sandboxes.root])
-        for command in task.setup {
+        for command in TaskTestSuite.preparationCommands(for: task) {
             let outcome = try await suite.execute(command, in: sandbox.path)
             guard outcome.succeeded else {
                 report.infrastructureFailure = "setup command `\(command)` failed (\(outcome.statusDescription)): \(outcome.standardOutput.text.suffix(2000))"
