@@ -44,7 +44,7 @@ public struct PythonLocator: Sendable {
     }
 
     /// Version folder names, newest first (`3.9.18` before `3.9.2`).
-    static func newestFirst(_ names: [String]) -> [String] {
+    public static func newestFirst(_ names: [String]) -> [String] {
         func numbers(_ name: String) -> [Int] { name.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 } }
         return names.sorted { numbers($0).lexicographicallyPrecedes(numbers($1)) }.reversed()
     }
