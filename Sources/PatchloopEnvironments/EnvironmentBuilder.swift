@@ -188,7 +188,7 @@ public struct EnvironmentBuilder: Sendable {
             installCommands: spec.install.filter { !isEditableInstallOfWorktree($0) })
     }
 
-    /// `pip install -e .` and its spellings, and `setup.py develop`: what the worktree first
+    /// `pip install -e .`, `pip install .` and their spellings, and `setup.py develop`: what the worktree first
     /// on `PYTHONPATH` already gives a pure-Python repository, so they are not run per attempt.
     /// (A read-only venv could not take them anyway.)
     public static func isEditableInstallOfWorktree(_ command: String) -> Bool {
@@ -198,9 +198,17 @@ public struct EnvironmentBuilder: Sendable {
             return false
         }
         let rest = Array(words[(install + 1)...])
-        guard let flag = rest.firstIndex(where: { $0 == "-e" || $0 == "--editable" }), flag + 1 < rest.count else { return false }
-        let target = rest[flag + 1]
-        return target == "." || target.hasPrefix(".[") || target == "./"
+        // `pip install .` too: for a pure-Python repository the worktree on the path is the same code.
+        let target: String
+        if let flag = rest.firstIndex(where: { $0 == "-e" || $0 == "--editable" }), flag + 1 < rest.count {
+            target = rest[flag + 1]
+        } else if let first = rest.first(where: { !$0.hasPrefix("-") }) {
+            target = first
+        } else {
+            return false
+        }
+        let unquoted = target.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        return unquoted == "." || unquoted.hasPrefix(".[") || unquoted == "./"
     }
 
     /// What `prepare` did for one distinct environment.
