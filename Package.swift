@@ -145,7 +145,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PatchloopEnvironmentsTests",
-            dependencies: ["PatchloopCore", "PatchloopEnvironments", "PatchloopEval", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting"],
+            dependencies: ["PatchloopCore", "PatchloopAgent", "PatchloopEnvironments", "PatchloopEval", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,8 @@
 import Foundation
 import PatchloopCore
 import PatchloopEnvironments
+import PatchloopAgent
+import PatchloopEval
 import PatchloopTasks
 import PatchloopTesting
 import Testing
@@ -38,5 +40,21 @@ struct ImportedEnvironmentTests {
         let venvs = SWEbenchImporter(repositoriesDirectory: "/repos")
         let django = try venvs.task(from: Self.row(repo: "django/django", version: "3.0", id: "django__django-11099"), where_: "row")
         #expect(django.document["environment"] == nil)
+    }
+}
+
+@Suite("environment_error as a failure category")
+struct EnvironmentFailureCategoryTests {
+    @Test("an attempt or a grading stopped by the environment is environment_error, an error the retry redoes, not the model's failure")
+    func classifiesEnvironmentErrors() {
+        let detail = "environment_error: Python 3.5 is not installed here: looked for python3.5 on PATH"
+        let attempt = FailureCategory.classify(exitStatus: .infrastructureError, detail: detail, patch: "", score: nil)
+        #expect(attempt.category == "environment_error")
+        #expect(attempt.evidence.hasPrefix("Python 3.5 is not installed"))
+        #expect(attempt.kind.isError)
+        let grading = FailureCategory.classify(exitStatus: nil, detail: "grading failed: " + detail, patch: "diff", score: nil)
+        #expect(grading.category == "environment_error")
+        #expect(FailureCategory.Kind("environment_error") == .environmentError)
+        #expect(FailureCategory.classify(exitStatus: .infrastructureError, detail: "git failed", patch: "", score: nil).category == "infra_error")
     }
 }
