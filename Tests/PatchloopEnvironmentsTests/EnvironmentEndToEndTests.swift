@@ -14,16 +14,16 @@ import Testing
 struct EnvironmentEndToEndTests {
     static let taskJSON = """
         {"instance_id": "env-demo-1", "problem_statement": "chunks(items, n) must give lists of n items",
-         "FAIL_TO_PASS": ["test_chunks (test_chunks.T.test_chunks)"], "PASS_TO_PASS": ["test_flag (test_chunks.T.test_flag)"],
+         "FAIL_TO_PASS": ["test_chunks (test_chunks.T.test_chunks)"], "PASS_TO_PASS": ["test_flag (test_chunks.T.test_flag)", "test_build_step (test_chunks.T.test_build_step)"],
          "test_cmd": "python -m unittest -v test_chunks", "log_parser": "django", "language": "python", "timeout": 120,
-         "environment": {"python": "PYTHON", "pip": ["more-itertools==10.5.0"], "install": ["python -m pip install -e ."], "env": {"DEMO_FLAG": "on"}}}
+         "environment": {"python": "PYTHON", "pip": ["more-itertools==10.5.0"], "install": ["python -m pip install -e .", "python -c \\"import sys; open('_built.py', 'w').write('PREFIX = %r' % sys.prefix)\\""], "env": {"DEMO_FLAG": "on"}}}
         """
     static let testPatch = """
         diff --git a/test_chunks.py b/test_chunks.py
         new file mode 100644
         --- /dev/null
         +++ b/test_chunks.py
-        @@ -0,0 +1,13 @@
+        @@ -0,0 +1,16 @@
         +import os
         +import sys
         +import unittest
@@ -37,6 +37,9 @@ struct EnvironmentEndToEndTests {
         +    def test_flag(self):
         +        self.assertEqual(os.environ.get("DEMO_FLAG"), "on")
         +        self.assertTrue(sys.prefix.endswith("/venv"), sys.prefix)
+        +
+        +    def test_build_step(self):
+        +        import _built; self.assertTrue(_built.PREFIX.endswith("/venv"), _built.PREFIX)
 
         """
     static let goldPatch = """
@@ -50,7 +53,7 @@ struct EnvironmentEndToEndTests {
 
         """
 
-    @Test("a task that needs a pip package fails without its environment and passes with it, in bubblewrap")
+    @Test("a task that needs a pip package fails without its environment and passes with it, in bubblewrap, its build step run per worktree")
     func needsItsEnvironment() async throws {
         let host = try await ProcessRunner().run(
             ProcessSpec(executable: "/bin/sh", arguments: ["-c", "python3 -c 'import more_itertools'"], timeout: 60, mergeStandardError: true))
@@ -64,6 +67,7 @@ struct EnvironmentEndToEndTests {
             "tasks/env-demo-1/task.json": Self.taskJSON.replacingOccurrences(of: "PYTHON", with: python),
             "tasks/env-demo-1/test.patch": Self.testPatch,
             "tasks/env-demo-1/gold.patch": Self.goldPatch,
+            "tasks/env-demo-1/repo/.gitignore": "_built.py\n",
             "tasks/env-demo-1/repo/chunker.py": "import more_itertools\n\ndef chunks(items, n):\n    return list(more_itertools.chunked(items, n + 1))\n",
         ])
         let task = try TaskStore.loadTask(directory.path + "/tasks/env-demo-1")
@@ -79,8 +83,9 @@ struct EnvironmentEndToEndTests {
         let builder = EnvironmentBuilder(cache: EnvironmentCache(root: directory.path + "/cache"), timeout: 600)
         let prepared = try #require(await builder.prepare([task]).first)
         let activation = try #require(prepared.environmentActivation, "\(prepared.environmentFailure.map { "\($0)" } ?? "")")
-        // The editable install is covered by the worktree on PYTHONPATH.
-        #expect(activation.installCommands.isEmpty)
+        // The editable install is covered by the worktree on PYTHONPATH; the build step runs in each fresh worktree.
+        #expect(activation.installCommands.count == 1)
+        #expect(activation.installCommands.first?.contains("_built.py") == true)
         let with = await validator.validate(prepared)
         #expect(with.isValid, "\(with.problems)")
         #expect(with.gold?.resolved == true)
