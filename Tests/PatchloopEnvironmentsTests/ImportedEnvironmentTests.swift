@@ -57,4 +57,15 @@ struct EnvironmentFailureCategoryTests {
         #expect(FailureCategory.Kind("environment_error") == .environmentError)
         #expect(FailureCategory.classify(exitStatus: .infrastructureError, detail: "git failed", patch: "", score: nil).category == "infra_error")
     }
+
+    @Test("a test command that cannot start (exit 127) is environment_error, not a regression charged to the patch")
+    func commandNotFound() {
+        let score = ScoreReport(
+            instanceID: "t", patchIsNone: false, patchExists: true, patchSuccessfullyApplied: true, resolved: false, resolution: .no,
+            failToPass: ([], ["a"]), passToPass: ([], ["b"]), testsTimedOut: false, testExitCode: 127, testDuration: 0.1,
+            testLog: "/bin/sh: 1: bin/test: not found\n", applyLog: "", infrastructureFailure: nil)
+        let category = FailureCategory.classify(exitStatus: .submitted, detail: "", patch: "diff --git a/x b/x", score: score)
+        #expect(category.category == "environment_error")
+        #expect(category.evidence.contains("bin/test: not found"))
+    }
 }

@@ -114,6 +114,11 @@ public struct FailureCategory: Sendable, Hashable {
                 .last { $0.hasPrefix("error:") || $0.contains("FAILED") || $0.contains("malformed") } ?? "git apply, git apply --reject and patch --fuzz=5 all failed"
             return FailureCategory(.patchApplyError, evidence: complaint)
         }
+        // The shell's "command not found": the environment is broken, the patch is not to blame.
+        if score.testExitCode == 127, score.failToPass.success.isEmpty, score.passToPass.success.isEmpty {
+            let line = LogText.lines(score.testLog).map { LogText.strip($0) }.last { $0.contains("not found") || $0.contains("No such file") }
+            return FailureCategory(.environmentError, evidence: line ?? "the test command could not start (exit 127)")
+        }
         if score.testsTimedOut {
             return FailureCategory(.timeout, evidence: String(format: "the test command was stopped after %.0f s", score.testDuration))
         }
