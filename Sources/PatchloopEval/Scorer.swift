@@ -25,6 +25,8 @@ public struct ScoreReport: Sendable {
     public var testsTimedOut: Bool
     public var testExitCode: Int32?
     public var testDuration: Double
+    /// Seconds the fresh worktree's preparation took (the environment's install steps, then the task's setup).
+    public var preparationDuration: Double = 0
     /// The test output (capped) and what patch application said.
     public var testLog: String
     public var applyLog: String
@@ -107,6 +109,7 @@ public struct Scorer: Sendable {
         let suite = try TaskTestSuite(task: task, isolation: isolation, hiding: hiddenPaths + [sandboxes.root])
         for command in TaskTestSuite.preparationCommands(for: task) {
             let outcome = try await suite.execute(command, in: sandbox.path)
+            report.preparationDuration += outcome.duration
             guard outcome.succeeded else {
                 report.infrastructureFailure = "setup command `\(command)` failed (\(outcome.statusDescription)): \(outcome.standardOutput.text.suffix(2000))"
                 return

@@ -90,5 +90,8 @@ struct EnvironmentEndToEndTests {
         #expect(with.isValid, "\(with.problems)")
         #expect(with.gold?.resolved == true)
         #expect(with.empty?.resolved == false)
+        // The build step's time is reported apart from the tests'.
+        #expect((with.gold?.preparationDuration ?? 0) > 0)
+        #expect(with.json["gold_preparation_seconds"]?.doubleValue == with.gold?.preparationDuration)
     }
 }
