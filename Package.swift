@@ -13,6 +13,7 @@ let swiftSettings: [SwiftSetting] = [
 ///     patchloop, patchloop-bench            command-line tools
 ///     PatchloopSolve  PatchloopExport  PatchloopReport   solve; fine-tuning export, flywheel; HTML report
 ///     PatchloopEval                         attempts, scoring, runs, the attempt record
+///     PatchloopEnvironments                 per-task environments: built once, cached, activated
 ///     PatchloopAgent  PatchloopTasks        the loop; tasks, importers, log parsers, test suite
 ///     PatchloopTools  PatchloopModels       tools; providers and the model registry
 ///     PatchloopWorkspace  PatchloopHTTP     sandbox, processes, git; libcurl client
@@ -39,6 +40,8 @@ let package = Package(
         .target(name: "PatchloopTools", dependencies: ["PatchloopCore", "PatchloopWorkspace"], swiftSettings: swiftSettings),
         .target(
             name: "PatchloopTasks", dependencies: ["PatchloopCore", "PatchloopWorkspace", "PatchloopTools"], swiftSettings: swiftSettings),
+        .target(
+            name: "PatchloopEnvironments", dependencies: ["PatchloopCore", "PatchloopWorkspace", "PatchloopTasks"], swiftSettings: swiftSettings),
         .target(
             name: "PatchloopAgent",
             dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
@@ -69,8 +72,8 @@ let package = Package(
         .executableTarget(
             name: "patchloop",
             dependencies: [
-                "PatchloopCore", "PatchloopAgent", "PatchloopEval", "PatchloopExport", "PatchloopModels", "PatchloopReport", "PatchloopSolve",
-                "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace",
+                "PatchloopCore", "PatchloopAgent", "PatchloopEnvironments", "PatchloopEval", "PatchloopExport", "PatchloopModels", "PatchloopReport",
+                "PatchloopSolve", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -138,6 +141,11 @@ let package = Package(
         .testTarget(
             name: "PatchloopTasksTests",
             dependencies: ["PatchloopCore", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopEnvironmentsTests",
+            dependencies: ["PatchloopCore", "PatchloopAgent", "PatchloopEnvironments", "PatchloopEval", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -121,7 +121,7 @@ public struct AttemptRunner: Sendable {
         let started = Date()
         let hidden = [configuration.outputDirectory, configuration.sandboxes.root]
         let suite = try TaskTestSuite(task: task, isolation: configuration.isolation, hiding: hidden)
-        for command in task.setup {
+        for command in TaskTestSuite.preparationCommands(for: task) {
             let outcome = try await suite.execute(command, in: sandbox.path)
             if !outcome.succeeded {
                 throw SetupFailure(

@@ -25,6 +25,8 @@ public struct ScoreReport: Sendable {
     public var testsTimedOut: Bool
     public var testExitCode: Int32?
     public var testDuration: Double
+    /// Seconds the fresh worktree's preparation took (the environment's install steps, then the task's setup).
+    public var preparationDuration: Double = 0
     /// The test output (capped) and what patch application said.
     public var testLog: String
     public var applyLog: String
@@ -105,8 +107,9 @@ public struct Scorer: Sendable {
 
     private func grade(_ task: TaskInstance, patch: String?, in sandbox: Sandbox, into report: inout ScoreReport) async throws {
         let suite = try TaskTestSuite(task: task, isolation: isolation, hiding: hiddenPaths + [sandboxes.root])
-        for command in task.setup {
+        for command in TaskTestSuite.preparationCommands(for: task) {
             let outcome = try await suite.execute(command, in: sandbox.path)
+            report.preparationDuration += outcome.duration
             guard outcome.succeeded else {
                 report.infrastructureFailure = "setup command `\(command)` failed (\(outcome.statusDescription)): \(outcome.standardOutput.text.suffix(2000))"
                 return

@@ -30,6 +30,8 @@ public struct TaskValidator: Sendable {
                 "gold_report": (try? gold.map { try RunFileCoding.jsonValue($0.swebench) }) ?? .null,
                 "empty_report": (try? empty.map { try RunFileCoding.jsonValue($0.swebench) }) ?? .null,
                 "duration": .number(duration),
+                "gold_test_seconds": gold.map { .number($0.testDuration) } ?? .null,
+                "gold_preparation_seconds": gold.map { .number($0.preparationDuration) } ?? .null,
             ]
         }
     }

@@ -72,7 +72,7 @@ extension ReportPage {
   const COLOURS = {
     resolved: '#2e7d32', test_failure: '#e53935', regression: '#d81b60', syntax_error: '#8e24aa',
     patch_apply_error: '#5e35b1', timeout: '#f4511e', empty_patch: '#9e9e9e', stuck: '#6d4c41',
-    format_errors: '#00897b', context_exhausted: '#3949ab', model_error: '#546e7a', infra_error: '#37474f'
+    format_errors: '#00897b', context_exhausted: '#3949ab', model_error: '#546e7a', infra_error: '#37474f', environment_error: '#6d4c41'
   };
   function colour(category) {
     if (COLOURS[category]) return COLOURS[category];

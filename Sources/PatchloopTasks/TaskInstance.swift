@@ -33,12 +33,18 @@ public struct TaskInstance: Sendable, Hashable {
     public var source: Source
     /// The task's folder (`Tasks/<instance_id>`), when it has one.
     public var directory: String?
+    /// What the tests need besides the repository (an interpreter and packages, or an image).
+    public var environment: EnvironmentSpec?
+    /// The built environment, once `PatchloopEnvironments` has prepared it.
+    public var environmentActivation: EnvironmentActivation?
+    /// Why the environment could not be prepared; the task's attempts are then `environment_error`.
+    public var environmentFailure: EnvironmentError?
 
     public init(
         instanceID: String, repo: String, problemStatement: String, hintsText: String = "", createdAt: String = "",
         version: String = "", failToPass: [String], passToPass: [String], testCommand: String, logParser: String,
         language: String, setup: [String] = [], testTimeout: Double = 300, goldPatch: String, testPatch: String,
-        source: Source, directory: String? = nil
+        source: Source, directory: String? = nil, environment: EnvironmentSpec? = nil
     ) {
         self.instanceID = instanceID
         self.repo = repo
@@ -57,17 +63,20 @@ public struct TaskInstance: Sendable, Hashable {
         self.testPatch = testPatch
         self.source = source
         self.directory = directory
+        self.environment = environment
     }
 
     /// The task's fields as `task.json` holds them (without the patches).
     public var json: JSONValue {
-        [
+        var object: [String: JSONValue] = [
             "instance_id": .string(instanceID), "repo": .string(repo), "problem_statement": .string(problemStatement),
             "hints_text": .string(hintsText), "created_at": .string(createdAt), "version": .string(version),
             "FAIL_TO_PASS": .array(failToPass.map { .string($0) }), "PASS_TO_PASS": .array(passToPass.map { .string($0) }),
             "test_cmd": .string(testCommand), "log_parser": .string(logParser), "language": .string(language),
             "setup": .array(setup.map { .string($0) }), "timeout": .number(testTimeout),
         ]
+        if let environment { object["environment"] = environment.json }
+        return .object(object)
     }
 }
 
@@ -201,6 +210,10 @@ public enum TaskStore {
         if let version = document["version"], !version.isNull, version.stringValue == nil, version.doubleValue == nil {
             throw TaskLoadError("\(where_): version must be a string or a number, not \(version.encoded())")
         }
+        var environment: EnvironmentSpec?
+        if let value = document["environment"], !value.isNull {
+            environment = try EnvironmentSpec.parse(value, where_: where_)
+        }
         let testCommand = try string("test_cmd")
         guard !testCommand.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw TaskLoadError("\(where_): test_cmd is empty — give the shell command that runs the task's tests")
@@ -222,7 +235,8 @@ public enum TaskStore {
             goldPatch: try readPatch("gold.patch", field: "patch"),
             testPatch: try readPatch("test.patch", field: "test_patch"),
             source: source,
-            directory: directory)
+            directory: directory,
+            environment: environment)
     }
 
     /// FAIL_TO_PASS / PASS_TO_PASS as a list, or as a JSON-encoded string of one (SWE-bench's HF form).

@@ -13,10 +13,12 @@ public struct TaskTestSuite: TestSuite {
     /// Folders the tests must not see even where a visible folder holds them: the task's
     /// own folder (its reference fix and hidden tests), the run directory, the sandboxes.
     public var hiddenPaths: [String]
+    /// The task's built environment (its venv on `PATH`, bound read-only in the sandbox); nil: the host's.
+    public var activation: EnvironmentActivation?
 
     public init(
         command: String, parser: any TestLogParser, isolation: CommandIsolation, timeout: Double, runner: ProcessRunner = ProcessRunner(),
-        hiddenPaths: [String] = []
+        hiddenPaths: [String] = [], activation: EnvironmentActivation? = nil
     ) {
         self.command = command
         self.parser = parser
@@ -24,15 +26,27 @@ public struct TaskTestSuite: TestSuite {
         self.timeout = timeout
         self.runner = runner
         self.hiddenPaths = hiddenPaths
+        self.activation = activation
+    }
+
+    /// Commands a fresh worktree needs before its first test run: the environment's
+    /// install steps, then the task's own setup.
+    public static func preparationCommands(for task: TaskInstance) -> [String] {
+        (task.environmentActivation?.installCommands ?? []) + task.setup
     }
 
     public init(task: TaskInstance, isolation: CommandIsolation, hiding hiddenPaths: [String] = []) throws {
         guard let parser = TestLogParsers.named(task.logParser) else {
             throw TaskLoadError("task \(task.instanceID): log_parser '\(task.logParser)' is unknown")
         }
+        if let failure = task.environmentFailure { throw failure }
+        if let environment = task.environment, task.environmentActivation == nil {
+            throw EnvironmentError(
+                "task \(task.instanceID) needs its environment (\(environment.summary)), which is not built: run `patchloop env build` on its tasks")
+        }
         self.init(
             command: task.testCommand, parser: parser, isolation: isolation, timeout: task.testTimeout,
-            hiddenPaths: (task.directory.map { [$0] } ?? []) + hiddenPaths)
+            hiddenPaths: (task.directory.map { [$0] } ?? []) + hiddenPaths, activation: task.environmentActivation)
     }
 
     /// The environment of test runs: the allow-list (no secrets under any name), and
@@ -76,8 +90,11 @@ public struct TaskTestSuite: TestSuite {
 
     /// Runs a command line in the worktree under this suite's isolation and time limit.
     public func execute(_ commandLine: String, in worktree: String) async throws -> ProcessOutcome {
-        try await runner.run(
+        var environment = TaskTestSuite.environment()
+        if let activation { environment = activation.apply(to: environment, worktree: worktree) }
+        return try await runner.run(
             isolation.spec(
-                command: commandLine, worktree: worktree, environment: TaskTestSuite.environment(), timeout: timeout, hiding: hiddenPaths))
+                command: commandLine, worktree: worktree, environment: environment, timeout: timeout, hiding: hiddenPaths,
+                readOnly: activation?.readOnlyPaths ?? []))
     }
 }

@@ -16,13 +16,16 @@ public enum CommandIsolation: Sendable, Hashable {
     /// The process to run for `command` (a shell command line) in `worktree`. `hiding`
     /// names folders the command must not see even if a read-only toolchain folder holds
     /// them (the task's folder with its reference fix, the run directory, the sandboxes).
+    /// `readOnly` names more folders to show read-only (a task's built environment), bound
+    /// after the private `/tmp`, so they stay visible even when they live under `/tmp`.
     public func spec(
         command: String,
         worktree: String,
         environment: [String: String],
         timeout: Double,
         outputLimit: OutputLimit = .default,
-        hiding: [String] = []
+        hiding: [String] = [],
+        readOnly: [String] = []
     ) -> ProcessSpec {
         var environment = environment
         switch self {
@@ -36,7 +39,7 @@ public enum CommandIsolation: Sendable, Hashable {
             environment["HOME"] = "/tmp"
             environment["TMPDIR"] = "/tmp"
             for (key, value) in view.environment { environment[key] = value }
-            let arguments = view.arguments(worktree: worktree, hiding: hiding) + ["--", "/bin/sh", "-c", command]
+            let arguments = view.arguments(worktree: worktree, hiding: hiding, readOnly: readOnly) + ["--", "/bin/sh", "-c", command]
             return ProcessSpec(
                 executable: "bwrap", arguments: arguments, workingDirectory: worktree,
                 environment: environment, timeout: timeout, outputLimit: outputLimit, mergeStandardError: true)
@@ -151,11 +154,14 @@ public struct SandboxView: Sendable, Hashable {
     }
 
     /// bubblewrap's arguments for a command in `worktree`.
-    public func arguments(worktree: String, hiding: [String]) -> [String] {
+    public func arguments(worktree: String, hiding: [String], readOnly extra: [String] = []) -> [String] {
         var arguments: [String] = []
         for path in readOnly { arguments += ["--ro-bind", path, path] }
         for (link, target) in symlinks.sorted(by: { $0.key < $1.key }) { arguments += ["--symlink", target, link] }
         arguments += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
+        // After the private /tmp: a venv under /tmp would otherwise vanish inside, silently
+        // leaving the next `python` on PATH to run instead.
+        for path in extra where FileManager.default.fileExists(atPath: path) { arguments += ["--ro-bind", path, path] }
         // Whatever must stay unseen but lies inside a bound folder is covered up.
         for path in hiding {
             let hidden = URL(fileURLWithPath: path).standardizedFileURL.path

@@ -52,15 +52,26 @@ struct ImportSWEbench: AsyncParsableCommand {
     @Option(help: "Seconds one test run may take.")
     var timeout: Double = 1800
 
+    @Option(
+        name: .customLong("environments"),
+        help: "The environment each task gets: venv (SWE-bench's install spec as a cached venv, for the repositories where it translates), swebench (SWE-bench's prebuilt images), none.")
+    var environments: RepositoryEnvironmentSpecs.Kind = .venv
+
+    @Option(help: "`swebench`: give every task SWE-bench's prebuilt image (the same as --environments swebench).")
+    var images: String?
+
     @OptionGroup var output: ImportOutputOptions
 
     func validate() throws {
         try OptionRange.seconds(timeout, "--timeout")
+        if let images, images != "swebench" { throw CLIError("--images takes `swebench` (SWE-bench's prebuilt images), not '\(images)'") }
     }
 
     func run() async throws {
         try await reportingErrors {
-            let importer = SWEbenchImporter(repositoriesDirectory: repos, testCommandOverride: testCmd, logParserOverride: logParser, timeout: timeout)
+            let importer = SWEbenchImporter(
+                repositoriesDirectory: repos, testCommandOverride: testCmd, logParserOverride: logParser, timeout: timeout,
+                environments: images == nil ? environments : .swebenchImages)
             let tasks = try importer.importTasks(from: file)
             let missing = Set(tasks.compactMap { $0.document["repo_path"]?.stringValue }).filter { !FileManager.default.fileExists(atPath: $0) }
             for clone in missing.sorted() {
@@ -116,3 +127,5 @@ struct PythonOption: ParsableArguments {
         discussion: "An absolute path skips version-manager shims: pyenv's python3 shim costs about 0.4 s a start, five times the interpreter."))
     var python: String = "python3"
 }
+
+extension RepositoryEnvironmentSpecs.Kind: ExpressibleByArgument {}

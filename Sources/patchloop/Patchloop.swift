@@ -24,7 +24,7 @@ struct Patchloop: AsyncParsableCommand {
             """,
         version: PatchloopVersion.current,
         subcommands: [
-            RunCommand.self, SolveCommand.self, EvalCommand.self, ScoreCommand.self, MergeCommand.self, TasksCommand.self, ShowCommand.self,
+            RunCommand.self, SolveCommand.self, EvalCommand.self, ScoreCommand.self, MergeCommand.self, TasksCommand.self, EnvCommand.self, ShowCommand.self,
             ExportCommand.self, StatsCommand.self, FlywheelCommand.self, ReportCommand.self,
         ]
     )

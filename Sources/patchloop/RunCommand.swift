@@ -77,7 +77,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors(interruptible: true) {
             let tasks = try TaskStore.load(task)
-            guard tasks.count == 1, let task = tasks.first else {
+            guard tasks.count == 1, let task = await EnvironmentSupport.prepare(tasks).first else {
                 throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")
             }
             let chatModel = try ModelRegistry.standard.model(try await model.configuration().startingLocalModel(), for: ModelContext(task: task))

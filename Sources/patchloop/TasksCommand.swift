@@ -67,7 +67,7 @@ struct ValidateTasks: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(interruptible: true) {
-            let tasks = try TaskStore.load(directory)
+            let tasks = await EnvironmentSupport.prepare(try TaskStore.load(directory), workers: workers)
             let isolation = try await sandbox.isolation()
             let configuration = RunConfiguration(
                 runID: "validate-" + RunConfiguration.newRunID(), sandboxRoot: sandbox.sandboxRoot, isolation: isolation)

@@ -10,13 +10,14 @@ import PatchloopTasks
 /// `test_failure` (it runs, with a wrong result), `regression` (a PASS_TO_PASS test broke),
 /// `timeout` (the tests hit their time limit: a performance problem),
 /// `budget_exhausted:<kind>`, `stuck`, `format_errors`, `context_exhausted`, `model_error`,
-/// `infra_error`.
+/// `infra_error`, `environment_error` (the task's environment could not be built or its test
+/// command could not start: infrastructure, never the model's).
 public struct FailureCategory: Sendable, Hashable {
     /// The categories, written as their `description` (`budget_exhausted:steps`, `syntax_error`…).
     public enum Kind: Sendable, Hashable, CustomStringConvertible {
         case resolved, emptyPatch, patchApplyError, syntaxError, testFailure, regression, timeout
         case budgetExhausted(BudgetKind)
-        case stuck, formatErrors, contextExhausted, modelError, infraError
+        case stuck, formatErrors, contextExhausted, modelError, infraError, environmentError
 
         public var description: String {
             switch self {
@@ -33,12 +34,13 @@ public struct FailureCategory: Sendable, Hashable {
             case .contextExhausted: return "context_exhausted"
             case .modelError: return "model_error"
             case .infraError: return "infra_error"
+            case .environmentError: return "environment_error"
             }
         }
 
         static let simple: [Kind] = [
             .resolved, .emptyPatch, .patchApplyError, .syntaxError, .testFailure, .regression, .timeout, .stuck, .formatErrors,
-            .contextExhausted, .modelError, .infraError,
+            .contextExhausted, .modelError, .infraError, .environmentError,
         ]
 
         /// Reads the written form back; nil for a name no version of Patchloop writes.
@@ -53,7 +55,7 @@ public struct FailureCategory: Sendable, Hashable {
         }
 
         /// The harness or the provider failed, not the model's work: `--retry-errors` redoes these.
-        public var isError: Bool { self == .infraError || self == .modelError }
+        public var isError: Bool { self == .infraError || self == .modelError || self == .environmentError }
     }
 
     public var kind: Kind
@@ -92,13 +94,16 @@ public struct FailureCategory: Sendable, Hashable {
             case .modelError: category = .modelError
             case .contextExhausted: category = .contextExhausted
             }
+            if category == .infraError, let line = environmentErrorLine(detail) { return FailureCategory(.environmentError, evidence: line) }
             if let category { return FailureCategory(category, evidence: firstLine(detail, orElse: exitStatus.description)) }
         }
         guard let score else {
             if (patch ?? "").isEmpty { return FailureCategory(.emptyPatch, evidence: patch == nil ? "no prediction" : "the patch is empty") }
+            if let line = environmentErrorLine(detail) { return FailureCategory(.environmentError, evidence: line) }
             return FailureCategory(.infraError, evidence: firstLine(detail, orElse: "the attempt was not graded"))
         }
         if let failure = score.infrastructureFailure {
+            if let line = environmentErrorLine(failure) { return FailureCategory(.environmentError, evidence: line) }
             return FailureCategory(.infraError, evidence: firstLine(failure, orElse: "harness failure"))
         }
         if (patch ?? "").isEmpty {
@@ -108,6 +113,11 @@ public struct FailureCategory: Sendable, Hashable {
             let complaint = LogText.lines(score.applyLog).map { LogText.strip($0) }
                 .last { $0.hasPrefix("error:") || $0.contains("FAILED") || $0.contains("malformed") } ?? "git apply, git apply --reject and patch --fuzz=5 all failed"
             return FailureCategory(.patchApplyError, evidence: complaint)
+        }
+        // The shell's "command not found": the environment is broken, the patch is not to blame.
+        if score.testExitCode == 127, score.failToPass.success.isEmpty, score.passToPass.success.isEmpty {
+            let line = LogText.lines(score.testLog).map { LogText.strip($0) }.last { $0.contains("not found") || $0.contains("No such file") }
+            return FailureCategory(.environmentError, evidence: line ?? "the test command could not start (exit 127)")
         }
         if score.testsTimedOut {
             return FailureCategory(.timeout, evidence: String(format: "the test command was stopped after %.0f s", score.testDuration))
@@ -136,6 +146,12 @@ public struct FailureCategory: Sendable, Hashable {
             }
         }
         return nil
+    }
+
+    /// The message of an `EnvironmentError` quoted in `text` (it starts `environment_error: `).
+    static func environmentErrorLine(_ text: String) -> String? {
+        guard let range = text.range(of: "environment_error: ") else { return nil }
+        return firstLine(String(text[range.upperBound...]), orElse: "the task's environment is not usable")
     }
 
     static func listed(_ tests: [String]) -> String {

@@ -19,12 +19,18 @@ public struct SWEbenchImporter: Sendable {
     public var logParserOverride: String?
     /// Seconds one test run may take.
     public var timeout: Double
+    /// Which `environment` rows get (SWE-bench's spec as a venv where it translates, its images, or none).
+    public var environments: RepositoryEnvironmentSpecs.Kind
 
-    public init(repositoriesDirectory: String, testCommandOverride: String? = nil, logParserOverride: String? = nil, timeout: Double = 1800) {
+    public init(
+        repositoriesDirectory: String, testCommandOverride: String? = nil, logParserOverride: String? = nil, timeout: Double = 1800,
+        environments: RepositoryEnvironmentSpecs.Kind = .venv
+    ) {
         self.repositoriesDirectory = URL(fileURLWithPath: repositoriesDirectory).standardizedFileURL.path
         self.testCommandOverride = testCommandOverride
         self.logParserOverride = logParserOverride
         self.timeout = timeout
+        self.environments = environments
     }
 
     /// Reads every row of `path` and makes its task; any bad row fails the whole import
@@ -130,6 +136,11 @@ public struct SWEbenchImporter: Sendable {
         if document["language"] == nil { document["language"] = "python" }
         if document["timeout"] == nil { document["timeout"] = .number(timeout) }
         if document["hints_text"] == nil { document["hints_text"] = "" }
+        if document["environment"] == nil,
+            let environment = RepositoryEnvironmentSpecs.environment(environments, repo: repo, version: version, instanceID: instanceID)
+        {
+            document["environment"] = environment.json
+        }
         return ImportedTask(instanceID: instanceID, document: document, repositoryFiles: nil, goldPatch: goldPatch, testPatch: testPatch)
     }
 }

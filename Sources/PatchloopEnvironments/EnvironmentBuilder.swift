@@ -1,0 +1,259 @@
+import Foundation
+import PatchloopCore
+import PatchloopTasks
+import PatchloopWorkspace
+
+/// Builds task environments once each, keyed by `EnvironmentSpec.key`, into an
+/// `EnvironmentCache`, and hands tasks their `EnvironmentActivation`.
+///
+/// A Python build: find the interpreter (`PythonLocator`), `python -m venv`, the spec's
+/// `pre_install` commands, `pip install` of its requirements (from the index the user's pip
+/// is configured with: pip's own config files and `PIP_*`, the proxy variables and the
+/// machine's trust store reach it), `pip freeze`. Everything goes to `build.log`; the
+/// manifest is written last. Builds run on the host (they need the network), never in
+/// the sandbox; the result is only ever seen read-only by test commands.
+public struct EnvironmentBuilder: Sendable {
+    public var cache: EnvironmentCache
+    public var locator: PythonLocator
+    /// Seconds a whole build may take.
+    public var timeout: Double
+    public var runner: ProcessRunner
+    /// Patchloop's own environment, from which the build's is drawn.
+    public var hostEnvironment: [String: String]
+
+    public init(
+        cache: EnvironmentCache = .standard(), locator: PythonLocator = PythonLocator(), timeout: Double = 1800,
+        runner: ProcessRunner = ProcessRunner(), hostEnvironment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        self.cache = cache
+        self.locator = locator
+        self.timeout = timeout
+        self.runner = runner
+        self.hostEnvironment = hostEnvironment
+    }
+
+    /// What one `build` did.
+    public struct Build: Sendable {
+        public var spec: EnvironmentSpec
+        public var result: Result<EnvironmentManifest, EnvironmentError>
+        /// The environment was already built: nothing ran.
+        public var cacheHit: Bool
+        /// Seconds this call took (a cache hit's is the time to find and read the manifest).
+        public var seconds: Double
+    }
+
+    /// Variables a build passes to pip besides the allow-list: pip's settings, proxies and
+    /// certificate bundles, which the user's index may need. Never API keys.
+    static func isBuildVariable(_ name: String) -> Bool {
+        name.hasPrefix("PIP_") || name.hasPrefix("UV_")
+            || ["http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "REQUESTS_CA_BUNDLE",
+                "CURL_CA_BUNDLE", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "NETRC"].contains(name)
+    }
+
+    /// The environment of build commands, with the venv activated.
+    func buildEnvironment(venv: String) -> [String: String] {
+        var environment = ProcessEnvironment.allowListed(hostEnvironment)
+        for (name, value) in hostEnvironment where EnvironmentBuilder.isBuildVariable(name) { environment[name] = value }
+        environment["VIRTUAL_ENV"] = venv
+        environment["PATH"] = venv + "/bin:" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        environment.removeValue(forKey: "PYENV_VERSION")
+        environment["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+        return environment
+    }
+
+    /// The environment for `spec`: the cached one, or a new build. A failure is a value
+    /// (`environment_error` for its tasks), never a throw.
+    public func build(_ spec: EnvironmentSpec) async -> Build {
+        let started = Date()
+        let key = spec.key
+        func finish(_ result: Result<EnvironmentManifest, EnvironmentError>, hit: Bool) -> Build {
+            Build(spec: spec, result: result, cacheHit: hit, seconds: Date().timeIntervalSince(started))
+        }
+        if let manifest = cache.manifest(for: key) { return finish(.success(manifest), hit: true) }
+        if let image = spec.image { return finish(.failure(EnvironmentBuilder.imageProblem(image, environment: hostEnvironment)), hit: false) }
+        let lock: EnvironmentLock
+        do {
+            try FileManager.default.createDirectory(atPath: cache.environmentsDirectory, withIntermediateDirectories: true)
+            lock = try await EnvironmentLock.acquire(path: cache.directory(for: key) + ".lock")
+        } catch {
+            return finish(.failure(EnvironmentError("cannot use the environment cache \(cache.root): \(error.localizedDescription); set PATCHLOOP_CACHE to a writable folder")), hit: false)
+        }
+        defer { lock.release() }
+        // Another process may have finished it while this one waited.
+        if let manifest = cache.manifest(for: key) { return finish(.success(manifest), hit: true) }
+        return finish(await buildPython(spec, key: key, started: started), hit: false)
+    }
+
+    private func buildPython(_ spec: EnvironmentSpec, key: String, started: Date) async -> Result<EnvironmentManifest, EnvironmentError> {
+        let directory = cache.directory(for: key)
+        let venv = directory + "/venv"
+        let logPath = directory + "/build.log"
+        // Whatever an earlier, unfinished build left is started over.
+        try? FileManager.default.removeItem(atPath: directory)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            return .failure(EnvironmentError("cannot create \(directory): \(error.localizedDescription)"))
+        }
+        var log = "environment \(key): \(spec.json.encoded())\n"
+        func fail(_ message: String) -> Result<EnvironmentManifest, EnvironmentError> {
+            log += "\nFAILED: \(message)\n"
+            try? log.write(toFile: logPath, atomically: true, encoding: .utf8)
+            let error = EnvironmentError("\(message) (build log: \(logPath))", logTail: String(log.suffix(2000)))
+            let failure: JSONValue = [
+                "message": .string(error.message), "log_tail": .string(error.logTail), "failed_at": .string(RunFileCoding.timestamp(Date())),
+            ]
+            try? (failure.prettyEncoded() + "\n").write(toFile: directory + "/failure.json", atomically: true, encoding: .utf8)
+            return .failure(error)
+        }
+        let environment = buildEnvironment(venv: venv)
+        // Runs one step, logging it; nil when it succeeded, else why not.
+        func step(_ executable: String, _ arguments: [String], shell: Bool = false) async -> (ProcessOutcome?, String?) {
+            let remaining = timeout - Date().timeIntervalSince(started)
+            guard remaining > 0 else { return (nil, "the build took longer than its \(Int(timeout)) s limit") }
+            let shown = shell ? arguments.last ?? "" : ([executable] + arguments).joined(separator: " ")
+            log += "\n$ \(shown)\n"
+            let spec = ProcessSpec(
+                executable: executable, arguments: arguments, workingDirectory: directory, environment: environment, timeout: remaining,
+                outputLimit: OutputLimit(headBytes: 256 << 10, tailBytes: 256 << 10), mergeStandardError: true)
+            do {
+                let outcome = try await runner.run(spec)
+                log += outcome.standardOutput.text
+                try? log.write(toFile: logPath, atomically: true, encoding: .utf8)
+                if outcome.timedOut { return (outcome, "`\(shown)` hit the build's \(Int(timeout)) s limit") }
+                if !outcome.succeeded { return (outcome, "`\(shown)` failed (\(outcome.statusDescription))") }
+                return (outcome, nil)
+            } catch {
+                return (nil, "`\(shown)` could not start: \(error)")
+            }
+        }
+
+        let interpreter: PythonInterpreter
+        do {
+            interpreter = try await locator.locate(spec.python ?? "3")
+        } catch let error as EnvironmentError {
+            return fail(error.message)
+        } catch {
+            return fail("\(error)")
+        }
+        log += "interpreter: \(interpreter.path) (Python \(interpreter.version), from \(interpreter.source))\n"
+        if let problem = await step(interpreter.path, ["-m", "venv", venv]).1 { return fail(problem) }
+        for command in spec.preInstall {
+            if let problem = await step("/bin/sh", ["-c", command], shell: true).1 { return fail("pre_install: \(problem)") }
+        }
+        if !spec.pip.isEmpty {
+            if let problem = await step(venv + "/bin/python", ["-m", "pip", "install"] + spec.pip).1 { return fail("pip install: \(problem)") }
+        }
+        let (freeze, problem) = await step(venv + "/bin/python", ["-m", "pip", "freeze", "--all"])
+        if let problem { return fail(problem) }
+        let seconds = Date().timeIntervalSince(started)
+        log += String(format: "\nbuilt in %.1f s\n", seconds)
+        try? log.write(toFile: logPath, atomically: true, encoding: .utf8)
+        let manifest = EnvironmentManifest(
+            key: key, spec: spec.json, venv: venv, interpreter: interpreter,
+            pipFreeze: (freeze?.standardOutput.text ?? "").split(separator: "\n").map(String.init).filter { !$0.isEmpty },
+            buildSeconds: seconds, builtAt: RunFileCoding.timestamp(Date()), log: logPath)
+        do {
+            try (manifest.json.prettyEncoded() + "\n").write(toFile: directory + "/manifest.json", atomically: true, encoding: .utf8)
+        } catch {
+            return fail("cannot write the manifest: \(error.localizedDescription)")
+        }
+        return .success(manifest)
+    }
+
+    /// Why an `image` environment cannot be used here.
+    static func imageProblem(_ image: String, environment: [String: String]) -> EnvironmentError {
+        let runtimes = ["docker", "podman"].filter { ProcessRunner.resolveExecutable($0, environment: environment) != nil }
+        if runtimes.isEmpty {
+            return EnvironmentError(
+                "the task's environment is the container image \(image), and no container runtime is installed (neither docker nor podman is on PATH): install one (apt-get install docker.io, or podman) and load the image, or give the task a python environment instead")
+        }
+        return EnvironmentError(
+            "the task's environment is the container image \(image): running tests inside container images (\(runtimes.joined(separator: ", ")) found) is not supported by this version of Patchloop yet; give the task a python environment instead")
+    }
+
+    /// The activation of a built environment for a task with `spec`.
+    public static func activation(_ manifest: EnvironmentManifest, spec: EnvironmentSpec) -> EnvironmentActivation {
+        var readOnly = [URL(fileURLWithPath: manifest.venv).deletingLastPathComponent().path]
+        // The venv's python is a link to the interpreter it was made from, whose standard library it uses.
+        for path in [manifest.interpreter.basePrefix, URL(fileURLWithPath: manifest.interpreter.path).deletingLastPathComponent().path,
+            URL(fileURLWithPath: manifest.interpreter.path).resolvingSymlinksInPath().deletingLastPathComponent().path]
+        where !path.isEmpty && !readOnly.contains(path) {
+            readOnly.append(path)
+        }
+        var variables = spec.variables
+        variables["VIRTUAL_ENV"] = manifest.venv
+        return EnvironmentActivation(
+            key: manifest.key, readOnlyPaths: readOnly, pathEntries: [manifest.venv + "/bin"], variables: variables, worktreeOnPythonPath: true,
+            installCommands: spec.install.filter { !isEditableInstallOfWorktree($0) })
+    }
+
+    /// `pip install -e .`, `pip install .` and their spellings, and `setup.py develop`: what the worktree first
+    /// on `PYTHONPATH` already gives a pure-Python repository, so they are not run per attempt.
+    /// (A read-only venv could not take them anyway.)
+    public static func isEditableInstallOfWorktree(_ command: String) -> Bool {
+        let words = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        if words.contains("setup.py"), words.contains("develop") { return true }
+        guard let install = words.firstIndex(of: "install"), words[..<install].contains(where: { $0.hasSuffix("pip") || $0.hasSuffix("pip3") }) else {
+            return false
+        }
+        let rest = Array(words[(install + 1)...])
+        // `pip install .` too: for a pure-Python repository the worktree on the path is the same code.
+        let target: String
+        if let flag = rest.firstIndex(where: { $0 == "-e" || $0 == "--editable" }), flag + 1 < rest.count {
+            target = rest[flag + 1]
+        } else if let first = rest.first(where: { !$0.hasPrefix("-") }) {
+            target = first
+        } else {
+            return false
+        }
+        let unquoted = target.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        return unquoted == "." || unquoted.hasPrefix(".[") || unquoted == "./"
+    }
+
+    /// What `prepare` did for one distinct environment.
+    public typealias Progress = @Sendable (Build, _ instanceIDs: [String]) -> Void
+
+    /// Builds every distinct environment `tasks` need (each once, up to `workers` at a
+    /// time) and returns the tasks with their activation, or their `environment_error`.
+    public func prepare(_ tasks: [TaskInstance], workers: Int = 2, onBuild: Progress = { _, _ in }) async -> [TaskInstance] {
+        var groups: [String: (spec: EnvironmentSpec, ids: [String])] = [:]
+        var order: [String] = []
+        for task in tasks {
+            guard let spec = task.environment else { continue }
+            if groups[spec.key] == nil {
+                order.append(spec.key)
+                groups[spec.key] = (spec, [])
+            }
+            groups[spec.key]?.ids.append(task.instanceID)
+        }
+        guard !order.isEmpty else { return tasks }
+        let builds = await withTaskGroup(of: (String, Build).self) { group in
+            var results: [String: Build] = [:]
+            var next = 0
+            func startNext() {
+                guard next < order.count else { return }
+                let key = order[next]
+                next += 1
+                guard let entry = groups[key] else { return }
+                group.addTask { (key, await self.build(entry.spec)) }
+            }
+            for _ in 0..<max(1, workers) { startNext() }
+            while let (key, build) = await group.next() {
+                results[key] = build
+                onBuild(build, groups[key]?.ids ?? [])
+                startNext()
+            }
+            return results
+        }
+        return tasks.map { task in
+            guard let spec = task.environment, let build = builds[spec.key] else { return task }
+            var task = task
+            switch build.result {
+            case .success(let manifest): task.environmentActivation = EnvironmentBuilder.activation(manifest, spec: spec)
+            case .failure(let error): task.environmentFailure = error
+            }
+            return task
+        }
+    }
+}

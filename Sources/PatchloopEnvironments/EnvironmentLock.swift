@@ -1,0 +1,49 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An exclusive `flock` on a file beside an environment, so two processes (or two workers)
+/// never build the same environment at once. The kernel drops it when the process dies.
+final class EnvironmentLock: Sendable {
+    private let descriptor: Int32
+
+    private init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    /// Waits for the lock on `path`, polling, so a waiting task never blocks a pool thread.
+    static func acquire(path: String) async throws -> EnvironmentLock {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            do {
+                try await Task.sleep(nanoseconds: 200_000_000)
+            } catch {
+                close(descriptor)
+                throw error
+            }
+        }
+        return EnvironmentLock(descriptor: descriptor)
+    }
+
+    /// Whether another holder has `path` locked now.
+    static func isHeld(path: String) -> Bool {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        if flock(descriptor, LOCK_EX | LOCK_NB) != 0 { return true }
+        flock(descriptor, LOCK_UN)
+        return false
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

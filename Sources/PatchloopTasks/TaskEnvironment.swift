@@ -1,0 +1,230 @@
+import Foundation
+import PatchloopCore
+
+/// What a task's tests need besides the repository: a Python interpreter and packages
+/// (built once into a cached virtual environment), or a container image.
+///
+/// `task.json`'s optional `environment` object:
+///
+///     "environment": {"python": "3.9", "pip": ["mpmath==1.3.0"], "pre_install": [...],
+///                     "install": ["python -m pip install -e ."], "env": {"NAME": "value"}}
+///     "environment": {"image": "swebench/sweb.eval.x86_64.sympy_1776_sympy-20590",
+///                     "workdir": "/testbed", "activate": "source /opt/miniconda3/bin/activate testbed"}
+public struct EnvironmentSpec: Sendable, Hashable {
+    /// A Python version (`"3.9"`, `"3.11.7"`); nil for an image.
+    public var python: String?
+    /// pip requirements (pinned where the source pins them), installed in the build.
+    public var pip: [String]
+    /// Shell commands run in the environment's folder before `pip` (at build time).
+    public var preInstall: [String]
+    /// Commands that install the repository itself; they run against each attempt's worktree.
+    public var install: [String]
+    /// Variables set for every command run in the environment.
+    public var variables: [String: String]
+    /// A container image name; nil for a Python environment.
+    public var image: String?
+    /// The repository's folder inside the image (SWE-bench's is `/testbed`).
+    public var workdir: String?
+    /// A shell prefix that activates the image's environment.
+    public var activate: String?
+
+    public init(
+        python: String? = nil, pip: [String] = [], preInstall: [String] = [], install: [String] = [], variables: [String: String] = [:],
+        image: String? = nil, workdir: String? = nil, activate: String? = nil
+    ) {
+        self.python = python
+        self.pip = pip
+        self.preInstall = preInstall
+        self.install = install
+        self.variables = variables
+        self.image = image
+        self.workdir = workdir
+        self.activate = activate
+    }
+
+    static let knownKeys: Set<String> = ["python", "pip", "pre_install", "install", "env", "image", "workdir", "activate"]
+
+    /// Reads the `environment` object of `task.json`; `where_` names the file in errors.
+    public static func parse(_ value: JSONValue, where_: String) throws -> EnvironmentSpec {
+        guard let object = value.objectValue else {
+            throw TaskLoadError("\(where_): environment must be an object such as {\"python\": \"3.9\", \"pip\": [\"mpmath==1.3.0\"]}")
+        }
+        let unknown = object.keys.filter { !knownKeys.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw TaskLoadError(
+                "\(where_): environment has unknown field\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")); known: \(knownKeys.sorted().joined(separator: ", "))")
+        }
+        func text(_ key: String) throws -> String? {
+            guard let item = object[key], !item.isNull else { return nil }
+            guard let string = item.stringValue, !string.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw TaskLoadError("\(where_): environment.\(key) must be a non-empty string, not \(item.encoded())")
+            }
+            return string
+        }
+        // A string or a list of strings (SWE-bench's `install` is one string, `pre_install` a list).
+        func commands(_ key: String) throws -> [String] {
+            guard let item = object[key], !item.isNull else { return [] }
+            if let single = item.stringValue { return [single] }
+            guard let items = item.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw TaskLoadError("\(where_): environment.\(key) must be a string or a list of strings, not \(item.encoded())")
+            }
+            return items.compactMap(\.stringValue)
+        }
+        var variables: [String: String] = [:]
+        if let item = object["env"], !item.isNull {
+            guard let entries = item.objectValue else {
+                throw TaskLoadError("\(where_): environment.env must be an object of strings, e.g. {\"LANG\": \"C.UTF-8\"}")
+            }
+            for (name, value) in entries {
+                guard let string = value.stringValue else {
+                    throw TaskLoadError("\(where_): environment.env.\(name) must be a string, not \(value.encoded())")
+                }
+                guard !name.isEmpty, !name.contains("="), name.unicodeScalars.allSatisfy({ $0.isASCII }) else {
+                    throw TaskLoadError("\(where_): environment.env has a bad variable name \(SafeName.quoted(name))")
+                }
+                variables[name] = string
+            }
+        }
+        var python = try text("python")
+        if let number = object["python"]?.doubleValue, python == nil {
+            python = JSONValue.formatNumber(number)
+        }
+        let spec = EnvironmentSpec(
+            python: python, pip: try commands("pip"), preInstall: try commands("pre_install"), install: try commands("install"),
+            variables: variables, image: try text("image"), workdir: try text("workdir"), activate: try text("activate"))
+        if let version = spec.python, !EnvironmentSpec.isPythonVersion(version) {
+            throw TaskLoadError("\(where_): environment.python '\(version)' is not a Python version such as \"3.9\" or \"3.11.7\"")
+        }
+        switch (spec.python, spec.image) {
+        case (nil, nil):
+            throw TaskLoadError("\(where_): environment needs either python (a version such as \"3.9\") or image (a container image name)")
+        case (.some, .some):
+            throw TaskLoadError("\(where_): environment has both python and image: give one (a venv is built for python; an image already holds its environment)")
+        case (nil, .some):
+            if !spec.pip.isEmpty || !spec.preInstall.isEmpty {
+                throw TaskLoadError("\(where_): environment.pip and pre_install belong to a python environment; an image is used as it is")
+            }
+        case (.some, nil):
+            if spec.workdir != nil || spec.activate != nil {
+                throw TaskLoadError("\(where_): environment.workdir and activate belong to an image environment")
+            }
+        }
+        return spec
+    }
+
+    /// `3`, `3.9`, `3.11.7`: digits and dots, starting with 2 or 3.
+    static func isPythonVersion(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return (1...3).contains(parts.count) && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+            && (parts[0] == "2" || parts[0] == "3")
+    }
+
+    /// The spec as `task.json` holds it; keys sorted, so the same spec always encodes the same.
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [:]
+        if let python { object["python"] = .string(python) }
+        if !pip.isEmpty { object["pip"] = .array(pip.map { .string($0) }) }
+        if !preInstall.isEmpty { object["pre_install"] = .array(preInstall.map { .string($0) }) }
+        if !install.isEmpty { object["install"] = .array(install.map { .string($0) }) }
+        if !variables.isEmpty { object["env"] = .object(variables.mapValues { .string($0) }) }
+        if let image { object["image"] = .string(image) }
+        if let workdir { object["workdir"] = .string(workdir) }
+        if let activate { object["activate"] = .string(activate) }
+        return .object(object)
+    }
+
+    /// The part of the spec that decides what is built: `install` and `env` apply per
+    /// attempt, so tasks that differ only there share one environment.
+    public var buildJSON: JSONValue {
+        var object: [String: JSONValue] = ["format": .number(1)]
+        if let python { object["python"] = .string(python) }
+        object["pip"] = .array(pip.map { .string($0) })
+        object["pre_install"] = .array(preInstall.map { .string($0) })
+        if let image { object["image"] = .string(image) }
+        return .object(object)
+    }
+
+    /// The cache key: 16 hex digits of a stable hash of what is built.
+    public var key: String {
+        let text = buildJSON.encoded()
+        // Two FNV-1a passes with different offsets: 128 bits, stable across runs and machines.
+        func fnv(_ offset: UInt64) -> String {
+            var hash = offset
+            for byte in text.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+            let digits = String(hash, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return fnv(0xcbf2_9ce4_8422_2325) + fnv(0x6c62_272e_07bb_0142)
+    }
+
+    /// A short human description (`python 3.9 + 2 packages`, `image NAME`).
+    public var summary: String {
+        if let image { return "image \(image)" }
+        let packages = pip.isEmpty ? "" : " + \(pip.count) package\(pip.count == 1 ? "" : "s")"
+        return "python \(python ?? "?")\(packages)"
+    }
+}
+
+/// What a built environment puts around a command: folders to see read-only, `PATH`
+/// entries in front, variables. Made by `PatchloopEnvironments` after a build.
+public struct EnvironmentActivation: Sendable, Hashable {
+    /// The environment's cache key.
+    public var key: String
+    /// Folders a sandboxed command must see read-only (the venv, the interpreter it was made from).
+    public var readOnlyPaths: [String]
+    /// Put in front of `PATH`.
+    public var pathEntries: [String]
+    /// Set for every command (`VIRTUAL_ENV`, the spec's `env`).
+    public var variables: [String: String]
+    /// Put the worktree first on `PYTHONPATH`, so a pure-Python repository runs from it without an install.
+    public var worktreeOnPythonPath: Bool
+    /// Commands run in each fresh worktree before the task's setup (the spec's `install`, where needed).
+    public var installCommands: [String]
+
+    public init(
+        key: String, readOnlyPaths: [String], pathEntries: [String], variables: [String: String], worktreeOnPythonPath: Bool,
+        installCommands: [String]
+    ) {
+        self.key = key
+        self.readOnlyPaths = readOnlyPaths
+        self.pathEntries = pathEntries
+        self.variables = variables
+        self.worktreeOnPythonPath = worktreeOnPythonPath
+        self.installCommands = installCommands
+    }
+
+    /// `base` with this environment applied for a command in `worktree`.
+    public func apply(to base: [String: String], worktree: String) -> [String: String] {
+        var environment = base
+        for (name, value) in variables { environment[name] = value }
+        let path = pathEntries + [base["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]
+        environment["PATH"] = path.joined(separator: ":")
+        if worktreeOnPythonPath {
+            environment["PYTHONPATH"] = ([worktree] + (variables["PYTHONPATH"].map { [$0] } ?? [])).joined(separator: ":")
+        }
+        // A pyenv shim in front would pick its own interpreter, not the venv's.
+        environment.removeValue(forKey: "PYENV_VERSION")
+        return environment
+    }
+}
+
+/// A task's environment could not be built or used: an infrastructure failure
+/// (`environment_error`), never the model's.
+public struct EnvironmentError: Error, CustomStringConvertible, Sendable, Hashable {
+    /// What went wrong and what to do.
+    public var message: String
+    /// The end of the build log, when there was one.
+    public var logTail: String
+
+    public init(_ message: String, logTail: String = "") {
+        self.message = message
+        self.logTail = logTail
+    }
+
+    public var description: String {
+        "environment_error: \(message)" + (logTail.isEmpty ? "" : "\n" + logTail)
+    }
+}

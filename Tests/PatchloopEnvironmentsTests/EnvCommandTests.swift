@@ -1,0 +1,55 @@
+import Foundation
+import PatchloopTesting
+import PatchloopWorkspace
+import Testing
+
+@Suite("patchloop env on the command line")
+struct EnvCommandTests {
+    func patchloop(_ arguments: [String], cache: String, in directory: String) async throws -> ProcessOutcome {
+        let executable = PackageLocation.executable
+        try #require(FileManager.default.isExecutableFile(atPath: executable), "build the patchloop executable first (swift build)")
+        var environment = ProcessEnvironment.allowListed()
+        environment["PATCHLOOP_CACHE"] = cache
+        return try await ProcessRunner().run(
+            ProcessSpec(executable: executable, arguments: arguments, workingDirectory: directory, environment: environment, timeout: 300, mergeStandardError: true))
+    }
+
+    func writeTask(_ environment: String, in directory: TemporaryDirectory) throws {
+        try directory.write([
+            "tasks/t1/task.json": #"{"instance_id": "t1", "problem_statement": "p", "FAIL_TO_PASS": ["a"], "test_cmd": "true", "log_parser": "pytest", "environment": "#
+                + environment + "}",
+            "tasks/t1/repo/a.py": "x = 1\n",
+            "tasks/t1/gold.patch": "",
+        ])
+    }
+
+    @Test("a missing interpreter fails the build (exit 1) and validation (environment_error); list shows it; prune clears it")
+    func missingInterpreter() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try writeTask(#"{"python": "3.5"}"#, in: directory)
+        let cache = directory.path + "/cache"
+        let build = try await patchloop(["env", "build", "tasks"], cache: cache, in: directory.path)
+        #expect(build.exitCode == 1, "\(build.standardOutput.text)")
+        #expect(build.standardOutput.text.contains("Python 3.5 is not installed"))
+        let validate = try await patchloop(["tasks", "validate", "tasks", "--no-sandbox"], cache: cache, in: directory.path)
+        #expect(validate.exitCode == 1)
+        #expect(validate.standardOutput.text.contains("environment_error: Python 3.5 is not installed"), "\(validate.standardOutput.text)")
+        let list = try await patchloop(["env", "list"], cache: cache, in: directory.path)
+        #expect(list.exitCode == 0)
+        #expect(list.standardOutput.text.contains("failed"))
+        let prune = try await patchloop(["env", "prune"], cache: cache, in: directory.path)
+        #expect(prune.standardOutput.text.contains("1 environment removed"), "\(prune.standardOutput.text)")
+    }
+
+    @Test("a bad environment field exits 2 naming the file and the field")
+    func badField() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try writeTask(#"{"python": "3.9", "pip": "x", "pip_packages": ["y"]}"#, in: directory)
+        let build = try await patchloop(["env", "build", "tasks"], cache: directory.path + "/cache", in: directory.path)
+        #expect(build.exitCode == 2)
+        #expect(build.standardOutput.text.contains("environment has unknown field pip_packages"), "\(build.standardOutput.text)")
+        #expect(build.standardOutput.text.contains("tasks/t1"))
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import PatchloopCore
+import PatchloopEnvironments
+import PatchloopTasks
+import PatchloopTesting
+import PatchloopWorkspace
+import Testing
+
+/// Builds real venvs with real pip, offline: the packages are wheels made on the spot and
+/// installed with `--no-index --find-links`.
+@Suite("Building environments")
+struct EnvironmentBuildTests {
+    /// A pure-Python wheel of `patchloop-probe` at `version`, written into `directory`.
+    static func makeWheel(in directory: String, version: String) async throws {
+        let script = """
+            import base64, hashlib, sys, zipfile
+            folder, version = sys.argv[1], sys.argv[2]
+            info = f"patchloop_probe-{version}.dist-info"
+            files = {
+                "patchloop_probe/__init__.py": f"VERSION = {version!r}\\n",
+                f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: patchloop-probe\\nVersion: {version}\\n",
+                f"{info}/WHEEL": "Wheel-Version: 1.0\\nGenerator: patchloop-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+            }
+            record = []
+            for name, text in files.items():
+                digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+                record.append(f"{name},sha256={digest},{len(text.encode())}")
+            files[f"{info}/RECORD"] = "\\n".join(record + [f"{info}/RECORD,,"]) + "\\n"
+            with zipfile.ZipFile(f"{folder}/patchloop_probe-{version}-py3-none-any.whl", "w") as wheel:
+                for name, text in files.items():
+                    wheel.writestr(name, text)
+            """
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let outcome = try await ProcessRunner().run(
+            ProcessSpec(executable: "/usr/bin/python3", arguments: ["-c", script, directory, version], timeout: 60, mergeStandardError: true))
+        try #require(outcome.succeeded, "\(outcome.standardOutput.text)")
+    }
+
+    static func newestPython() throws -> String {
+        let minors = PythonLocator().pyenvVersions().filter { $0.hasPrefix("3.1") }
+        let newest = try #require(PythonLocator.newestFirst(minors).first, "this suite needs a pyenv Python 3.1x")
+        return newest.split(separator: ".").prefix(2).joined(separator: ".")
+    }
+
+    @Test("an environment is built once with its manifest, even when asked for twice at once; the next build is a cache hit; another spec is another environment")
+    func buildsOnceAndReuses() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let wheels = directory.path + "/wheels"
+        try await Self.makeWheel(in: wheels, version: "1.0")
+        try await Self.makeWheel(in: wheels, version: "2.0")
+        var host = ProcessInfo.processInfo.environment
+        host["PATCHLOOP_TEST_SECRET_TOKEN"] = "sk-never-in-an-environment"
+        let builder = EnvironmentBuilder(cache: EnvironmentCache(root: directory.path + "/cache"), timeout: 300, hostEnvironment: host)
+        let python = try Self.newestPython()
+        let first = EnvironmentSpec(
+            python: python, pip: ["--no-index", "--find-links", wheels, "patchloop-probe==1.0"], preInstall: ["env > pre_install_env.txt"])
+
+        // Two builds of one spec at once: one builds, the other waits on the lock and finds it built.
+        async let racing = builder.build(first)
+        let built = await builder.build(first)
+        let raced = await racing
+        #expect([built.cacheHit, raced.cacheHit].filter { $0 }.count == 1)
+        let manifest = try built.result.get()
+        #expect(try raced.result.get() == manifest)
+        #expect(manifest.interpreter.version.hasPrefix(python + "."))
+        #expect(manifest.pipFreeze.contains("patchloop-probe==1.0"))
+        #expect(manifest.buildSeconds > 0)
+        #expect(FileManager.default.fileExists(atPath: manifest.log))
+        #expect(FileManager.default.isExecutableFile(atPath: manifest.venv + "/bin/python"))
+        let seen = try String(contentsOfFile: builder.cache.directory(for: first.key) + "/pre_install_env.txt", encoding: .utf8)
+        #expect(!seen.contains("sk-never-in-an-environment"), "a secret reached the build")
+        #expect(seen.contains("VIRTUAL_ENV=\(manifest.venv)"))
+
+        let again = await builder.build(first)
+        #expect(again.cacheHit)
+        #expect(try again.result.get() == manifest)
+        print(String(format: "environment build %.2f s, cache hit %.4f s", max(built.seconds, raced.seconds), again.seconds))
+
+        var second = first
+        second.pip = ["--no-index", "--find-links", wheels, "patchloop-probe==2.0"]
+        let other = try await builder.build(second).result.get()
+        #expect(other.key != manifest.key)
+        #expect(other.pipFreeze.contains("patchloop-probe==2.0"))
+        #expect(Set(builder.cache.entries().map(\.key)) == [first.key, second.key])
+
+        // Tasks that share a spec share its environment; prune keeps what tasks still use.
+        let removed = builder.cache.prune(keeping: [first.key])
+        #expect(removed.map(\.key) == [second.key])
+        #expect(builder.cache.entries().map(\.key) == [first.key])
+    }
+
+    @Test("a failing pip install is an environment error with the build log, kept for prune to clear")
+    func failingInstall() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let builder = EnvironmentBuilder(cache: EnvironmentCache(root: directory.path + "/cache"), timeout: 300)
+        let spec = EnvironmentSpec(python: try Self.newestPython(), pip: ["--no-index", "--find-links", directory.path, "patchloop-no-such-package"])
+        let build = await builder.build(spec)
+        guard case .failure(let error) = build.result else {
+            Issue.record("the install of a missing package must fail")
+            return
+        }
+        #expect(error.message.contains("pip install"))
+        #expect(error.logTail.contains("patchloop-no-such-package"))
+        #expect("\(error)".hasPrefix("environment_error: "))
+        #expect(builder.cache.failure(for: spec.key) != nil)
+        #expect(builder.cache.manifest(for: spec.key) == nil)
+
+        // Its tasks carry the error instead of an activation.
+        let task = TaskInstance(
+            instanceID: "t", repo: "r", problemStatement: "p", failToPass: ["a"], passToPass: [], testCommand: "true", logParser: "pytest",
+            language: "python", goldPatch: "", testPatch: "", source: .files(directory: directory.path), environment: spec)
+        let prepared = await builder.prepare([task])
+        #expect(prepared[0].environmentFailure != nil)
+        #expect(prepared[0].environmentActivation == nil)
+
+        #expect(builder.cache.prune(keeping: nil).map(\.key) == [spec.key])
+        #expect(builder.cache.entries().isEmpty)
+    }
+}

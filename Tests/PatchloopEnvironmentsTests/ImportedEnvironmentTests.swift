@@ -1,0 +1,71 @@
+import Foundation
+import PatchloopCore
+import PatchloopEnvironments
+import PatchloopAgent
+import PatchloopEval
+import PatchloopTasks
+import PatchloopTesting
+import Testing
+
+@Suite("Environments of imported SWE-bench rows")
+struct ImportedEnvironmentTests {
+    static func row(repo: String, version: String, id: String) -> JSONValue {
+        [
+            "instance_id": .string(id), "repo": .string(repo), "base_commit": "abc123", "problem_statement": "p", "version": .string(version),
+            "FAIL_TO_PASS": "[\"t\"]", "PASS_TO_PASS": "[]", "patch": "", "test_patch": "",
+        ]
+    }
+
+    @Test("a SymPy row gets SWE-bench's spec as a venv: Python 3.9 and mpmath 1.3.0, the editable install covered by the worktree")
+    func sympyRow() throws {
+        let importer = SWEbenchImporter(repositoriesDirectory: "/repos")
+        let task = try importer.task(from: Self.row(repo: "sympy/sympy", version: "1.1", id: "sympy__sympy-13031"), where_: "row")
+        let spec = try EnvironmentSpec.parse(try #require(task.document["environment"]), where_: "row")
+        #expect(spec.python == "3.9")
+        #expect(spec.pip.contains("mpmath==1.3.0"))
+        #expect(spec.install == ["python -m pip install -e ."])
+        // Two versions with the same spec share one environment.
+        let later = try importer.task(from: Self.row(repo: "sympy/sympy", version: "1.12", id: "sympy__sympy-24152"), where_: "row")
+        #expect(try EnvironmentSpec.parse(try #require(later.document["environment"]), where_: "row").key == spec.key)
+    }
+
+    @Test("SWE-bench's image names on request; no environment for a repository whose spec does not translate")
+    func imagesAndUnknownRepositories() throws {
+        let images = SWEbenchImporter(repositoriesDirectory: "/repos", environments: .swebenchImages)
+        let task = try images.task(from: Self.row(repo: "sympy/sympy", version: "1.1", id: "sympy__sympy-13031"), where_: "row")
+        let spec = try EnvironmentSpec.parse(try #require(task.document["environment"]), where_: "row")
+        #expect(spec.image == "swebench/sweb.eval.x86_64.sympy_1776_sympy-13031:latest")
+        #expect(spec.workdir == "/testbed")
+
+        let venvs = SWEbenchImporter(repositoriesDirectory: "/repos")
+        let django = try venvs.task(from: Self.row(repo: "django/django", version: "3.0", id: "django__django-11099"), where_: "row")
+        #expect(django.document["environment"] == nil)
+    }
+}
+
+@Suite("environment_error as a failure category")
+struct EnvironmentFailureCategoryTests {
+    @Test("an attempt or a grading stopped by the environment is environment_error, an error the retry redoes, not the model's failure")
+    func classifiesEnvironmentErrors() {
+        let detail = "environment_error: Python 3.5 is not installed here: looked for python3.5 on PATH"
+        let attempt = FailureCategory.classify(exitStatus: .infrastructureError, detail: detail, patch: "", score: nil)
+        #expect(attempt.category == "environment_error")
+        #expect(attempt.evidence.hasPrefix("Python 3.5 is not installed"))
+        #expect(attempt.kind.isError)
+        let grading = FailureCategory.classify(exitStatus: nil, detail: "grading failed: " + detail, patch: "diff", score: nil)
+        #expect(grading.category == "environment_error")
+        #expect(FailureCategory.Kind("environment_error") == .environmentError)
+        #expect(FailureCategory.classify(exitStatus: .infrastructureError, detail: "git failed", patch: "", score: nil).category == "infra_error")
+    }
+
+    @Test("a test command that cannot start (exit 127) is environment_error, not a regression charged to the patch")
+    func commandNotFound() {
+        let score = ScoreReport(
+            instanceID: "t", patchIsNone: false, patchExists: true, patchSuccessfullyApplied: true, resolved: false, resolution: .no,
+            failToPass: ([], ["a"]), passToPass: ([], ["b"]), testsTimedOut: false, testExitCode: 127, testDuration: 0.1,
+            testLog: "/bin/sh: 1: bin/test: not found\n", applyLog: "", infrastructureFailure: nil)
+        let category = FailureCategory.classify(exitStatus: .submitted, detail: "", patch: "diff --git a/x b/x", score: score)
+        #expect(category.category == "environment_error")
+        #expect(category.evidence.contains("bin/test: not found"))
+    }
+}
