@@ -214,7 +214,7 @@ public struct ModelRegistry: Sendable {
         return OpenAICompatibleModel(
             identifier: spec.description, modelName: spec.name, endpoint: try endpoint(configuration, baseURL: baseURL, key: key),
             pricing: try prices(configuration).price(for: spec.name), maxOutputTokens: configuration.maxOutputTokens,
-            constraint: configuration.toolMode == .constrained ? configuration.constraint ?? .jsonSchema : nil)
+            constraint: configuration.effectiveConstraint)
     }
 
     private static func anthropic(_ configuration: ModelConfiguration) throws -> any ChatModel {
@@ -243,7 +243,7 @@ public struct ModelRegistry: Sendable {
         return OpenAICompatibleModel(
             identifier: configuration.spec.description, modelName: configuration.spec.name, endpoint: endpoint, pricing: .free,
             maxOutputTokens: configuration.maxOutputTokens ?? 384,
-            constraint: configuration.toolMode == .constrained ? configuration.constraint ?? .jsonObject : nil)
+            constraint: configuration.effectiveConstraint)
     }
 
     private static func endpoint(_ configuration: ModelConfiguration, baseURL: String, key: String?) throws -> ProviderEndpoint {
@@ -266,6 +266,32 @@ public struct ModelRegistry: Sendable {
 }
 
 extension ModelConfiguration {
+    /// How constrained decoding asks this model's server; nil when the mode is not
+    /// `constrained`. llama-cpp-python (`local`) takes `json_object` with a schema; vLLM,
+    /// SGLang, llama.cpp's `llama-server` and OpenAI take `json_schema`.
+    public var effectiveConstraint: ConstrainedDecoding? {
+        guard (toolMode ?? ToolMode.defaultMode(for: spec)) == .constrained else { return nil }
+        return constraint ?? (spec.provider == "local" ? .jsonObject : .jsonSchema)
+    }
+
+    /// One line for the start of a run: the model, its address, how tool calls travel, the
+    /// endpoint's slots, and for the local model how fast it answered a short probe.
+    public func readinessLine() async -> String {
+        var parts = ["model \(spec)"]
+        if let baseURL { parts.append(baseURL) }
+        let mode = toolMode ?? ToolMode.defaultMode(for: spec)
+        parts.append("tool calls: " + (effectiveConstraint.map { "constrained (\($0.rawValue))" } ?? mode.rawValue))
+        if let limit = concurrencyLimit { parts.append("\(limit) request\(limit == 1 ? "" : "s") at a time") }
+        if spec.provider == "local", let baseURL {
+            if let speed = await LocalModel.measureSpeed(baseURL: baseURL) {
+                parts.append(String(format: "%.0f tokens/s (%d tokens in %.1f s)", speed.tokensPerSecond, speed.tokens, speed.seconds))
+            } else {
+                parts.append("speed unknown (the probe request failed)")
+            }
+        }
+        return parts.joined(separator: " · ")
+    }
+
     /// Requests the endpoint may be answering at once: `--model-concurrency`, else 1 for
     /// the local model (llama-cpp-python answers one request at a time), else no limit.
     public var concurrencyLimit: Int? {
@@ -302,6 +328,18 @@ public enum LocalModel {
             directory.deleteLastPathComponent()
         }
         return candidates.map { $0 + "/scripts/local-model" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// How fast the server at `baseURL` writes an answer: one short request of up to 48
+    /// tokens, timed end to end (prompt processing included, as every step pays it).
+    public static func measureSpeed(baseURL: String) async -> (tokensPerSecond: Double, tokens: Int, seconds: Double)? {
+        let endpoint = ProviderEndpoint(baseURL: baseURL, apiKey: nil, stream: false, retry: RetryPolicy(maxRetries: 0), idleTimeout: .seconds(120))
+        let model = OpenAICompatibleModel(identifier: "local:probe", modelName: defaultName, endpoint: endpoint, pricing: .free, maxOutputTokens: 48)
+        let request = ChatRequest(
+            messages: [.system("You are a helpful assistant."), .user("Count from one to thirty in words, separated by commas.")], tools: [],
+            temperature: 0)
+        guard let response = try? await model.complete(request), response.latency > 0, response.usage.outputTokens > 0 else { return nil }
+        return (Double(response.usage.outputTokens) / response.latency, response.usage.outputTokens, response.latency)
     }
 
     /// Starts the local server if it is not running (installing it the first time) and
