@@ -240,6 +240,11 @@ public struct ModelRegistry: Sendable {
         // llama-cpp-python reports usage only in whole (non-streamed) responses.
         var endpoint = try endpoint(configuration, baseURL: baseURL, key: nil)
         endpoint.stream = false
+        // A whole response is silent until it is written, and on a busy 2-core machine a
+        // long prompt takes minutes: an idle timeout shorter than that abandons a request
+        // the server goes on computing, and the retry queues behind it. The slot limit
+        // already keeps requests from waiting in the server, so silence here is work.
+        endpoint.idleTimeout = max(endpoint.idleTimeout, .seconds(600))
         return OpenAICompatibleModel(
             identifier: configuration.spec.description, modelName: configuration.spec.name, endpoint: endpoint, pricing: .free,
             maxOutputTokens: configuration.maxOutputTokens ?? 384,
