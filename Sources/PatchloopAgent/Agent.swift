@@ -126,7 +126,10 @@ public struct Agent: Sendable {
 
         let events = results.map(observationEvent)
         recorder.record(stepEvent(state: state, response: response, observations: events, feedback: feedback, sent: sent))
-        onStep?(StepSummary(step: state.spent.steps, calls: response.message.toolCalls, observations: events, text: response.message.content))
+        onStep?(
+            StepSummary(
+                step: state.spent.steps, calls: response.message.toolCalls, observations: events, text: response.message.content,
+                slotWait: response.slotWait))
         if let ending = try await ending(of: results, state: state) { throw ending }
     }
 
@@ -225,6 +228,7 @@ public struct Agent: Sendable {
             "usage": response.usage.json, "finish_reason": .string(response.finishReason),
             "retries": .array(response.retries.map { .string($0) }), "usage_estimated": .bool(response.usageIsEstimated),
             "model_latency": .number(response.latency), "elapsed": .number(state.spent.seconds),
+            "tool_mode": .string(response.toolMode ?? "native"), "slot_wait": .number(response.slotWait),
             "total_usage": state.spent.usage.json, "total_cost": state.spent.cost.map { .number($0) } ?? .null,
         ]
     }
@@ -237,6 +241,8 @@ public struct StepSummary: Sendable {
     /// The observation events as the trajectory records them.
     public var observations: [JSONValue]
     public var text: String
+    /// Seconds the request waited for a free slot of the model's endpoint.
+    public var slotWait: Double = 0
 }
 
 /// One tool call of a reply and what came of it.

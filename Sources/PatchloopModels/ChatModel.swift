@@ -186,6 +186,11 @@ public struct ChatResponse: Sendable {
     public var retries: [String]
     /// The provider reported no usage, so `usage` is `TokenEstimator`'s estimate.
     public var usageIsEstimated = false
+    /// How the reply's tool call was obtained — `native`, `text` or `constrained:MECHANISM`
+    /// (e.g. `constrained:json_object`) — for the trajectory's step; nil means native.
+    public var toolMode: String?
+    /// Seconds the request waited for a free slot of the model's endpoint before it was sent.
+    public var slotWait: Double = 0
 
     public init(message: ChatMessage, usage: TokenUsage, finishReason: String, latency: Double, retries: [String] = []) {
         self.message = message

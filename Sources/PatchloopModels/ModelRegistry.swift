@@ -44,8 +44,15 @@ public struct ModelConfiguration: Sendable, Codable {
     public var baseURL: String?
     /// Stream answers (Server-Sent Events); off waits for whole responses.
     public var stream: Bool
-    /// Native tool calling, or the text-action fallback; nil picks per model.
+    /// Native tool calling, constrained decoding or the text-action fallback; nil picks per
+    /// model (`constrained` for `local`).
     public var toolMode: ToolMode?
+    /// How `constrained` mode asks the server; nil: `json_object` for `local`
+    /// (llama-cpp-python), `json_schema` for every other OpenAI-compatible server.
+    public var constraint: ConstrainedDecoding?
+    /// Requests one endpoint may be answering at once; nil: 1 for `local` (its server has
+    /// one slot), no limit for the others.
+    public var modelConcurrency: Int?
     /// Retries of a failed request.
     public var maxRetries: Int
     /// Seconds without a byte before a request is abandoned.
@@ -60,8 +67,11 @@ public struct ModelConfiguration: Sendable, Codable {
 
     public init(
         spec: ModelSpec, baseURL: String? = nil, stream: Bool = true, toolMode: ToolMode? = nil, maxRetries: Int = 2, idleTimeout: Double = 120,
-        pricesFile: String? = nil, maxOutputTokens: Int? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+        pricesFile: String? = nil, maxOutputTokens: Int? = nil, constraint: ConstrainedDecoding? = nil, modelConcurrency: Int? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
+        self.constraint = constraint
+        self.modelConcurrency = modelConcurrency
         self.maxOutputTokens = maxOutputTokens
         self.spec = spec
         self.baseURL = baseURL
@@ -149,9 +159,10 @@ extension ModelSpec: Codable {
     }
 }
 
-/// How tool calls travel: the provider's native tool calling, or fenced text blocks.
+/// How tool calls travel: the provider's native tool calling, decoding constrained to a
+/// valid action (`ConstrainedDecoding`), or fenced text blocks.
 public enum ToolMode: String, Sendable, CaseIterable, Codable {
-    case native, text
+    case native, constrained, text
 }
 
 /// What a provider may need of the task a model is made for.
@@ -195,11 +206,16 @@ public struct ModelRegistry: Sendable {
         guard let maker = makers[configuration.spec.provider] else {
             throw ModelSpecError("unknown provider '\(configuration.spec.provider)' (providers: \(providerNames.joined(separator: ", ")))")
         }
+        var configuration = configuration
+        let mode = configuration.toolMode ?? ToolMode.defaultMode(for: configuration.spec)
+        configuration.toolMode = mode
         let model = try maker(configuration, context)
         // Scripted models act through native calls whatever the flag says.
         guard configuration.spec.provider != "scripted" else { return model }
-        let mode = configuration.toolMode ?? ToolMode.defaultMode(for: configuration.spec)
-        return mode == .text ? TextActionModel(wrapping: model) : model
+        let acting = mode == .text ? TextActionModel(wrapping: model) : model
+        guard let limit = configuration.concurrencyLimit else { return acting }
+        let key = configuration.spec.provider + " " + (configuration.baseURL ?? "")
+        return SlotLimitedModel(wrapping: acting, slots: EndpointSlots.shared(key: key, limit: limit))
     }
 
     /// Every provider Patchloop ships.
@@ -243,7 +259,8 @@ public struct ModelRegistry: Sendable {
         }
         return OpenAICompatibleModel(
             identifier: spec.description, modelName: spec.name, endpoint: try endpoint(configuration, baseURL: baseURL, key: key),
-            pricing: try prices(configuration).price(for: spec.name), maxOutputTokens: configuration.maxOutputTokens)
+            pricing: try prices(configuration).price(for: spec.name), maxOutputTokens: configuration.maxOutputTokens,
+            constraint: configuration.effectiveConstraint)
     }
 
     private static func anthropic(_ configuration: ModelConfiguration) throws -> any ChatModel {
@@ -251,6 +268,9 @@ public struct ModelRegistry: Sendable {
         let official = "https://api.anthropic.com"
         let baseURL = configuration.baseURL ?? nonEmpty(configuration.environment["ANTHROPIC_BASE_URL"]) ?? official
         let key = nonEmpty(configuration.environment["ANTHROPIC_API_KEY"])
+        if configuration.toolMode == .constrained {
+            throw ModelSpecError("\(spec): --tool-mode constrained needs an OpenAI-compatible server; Anthropic's tool calling is already reliable — use --tool-mode native")
+        }
         if key == nil && baseURL == official {
             throw ModelSpecError("\(spec) needs an API key: set ANTHROPIC_API_KEY")
         }
@@ -266,9 +286,15 @@ public struct ModelRegistry: Sendable {
         // llama-cpp-python reports usage only in whole (non-streamed) responses.
         var endpoint = try endpoint(configuration, baseURL: baseURL, key: nil)
         endpoint.stream = false
+        // A whole response is silent until it is written, and on a busy 2-core machine a
+        // long prompt takes minutes: an idle timeout shorter than that abandons a request
+        // the server goes on computing, and the retry queues behind it. The slot limit
+        // already keeps requests from waiting in the server, so silence here is work.
+        endpoint.idleTimeout = max(endpoint.idleTimeout, .seconds(600))
         return OpenAICompatibleModel(
             identifier: configuration.spec.description, modelName: configuration.spec.name, endpoint: endpoint, pricing: .free,
-            maxOutputTokens: configuration.maxOutputTokens ?? 384)
+            maxOutputTokens: configuration.maxOutputTokens ?? 384,
+            constraint: configuration.effectiveConstraint)
     }
 
     private static func endpoint(_ configuration: ModelConfiguration, baseURL: String, key: String?) throws -> ProviderEndpoint {
@@ -290,9 +316,45 @@ public struct ModelRegistry: Sendable {
     private static func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
 }
 
+extension ModelConfiguration {
+    /// How constrained decoding asks this model's server; nil when the mode is not
+    /// `constrained`. llama-cpp-python (`local`) takes `json_object` with a schema; vLLM,
+    /// SGLang, llama.cpp's `llama-server` and OpenAI take `json_schema`.
+    public var effectiveConstraint: ConstrainedDecoding? {
+        guard (toolMode ?? ToolMode.defaultMode(for: spec)) == .constrained else { return nil }
+        return constraint ?? (spec.provider == "local" ? .jsonObject : .jsonSchema)
+    }
+
+    /// One line for the start of a run: the model, its address, how tool calls travel, the
+    /// endpoint's slots, and for the local model how fast it answered a short probe.
+    public func readinessLine() async -> String {
+        var parts = ["model \(spec)"]
+        if let baseURL { parts.append(baseURL) }
+        let mode = toolMode ?? ToolMode.defaultMode(for: spec)
+        parts.append("tool calls: " + (effectiveConstraint.map { "constrained (\($0.rawValue))" } ?? mode.rawValue))
+        if let limit = concurrencyLimit { parts.append("\(limit) request\(limit == 1 ? "" : "s") at a time") }
+        if spec.provider == "local", let baseURL {
+            if let speed = await LocalModel.measureSpeed(baseURL: baseURL) {
+                parts.append(String(format: "%.0f tokens/s (%d tokens in %.1f s)", speed.tokensPerSecond, speed.tokens, speed.seconds))
+            } else {
+                parts.append("speed unknown (the probe request failed)")
+            }
+        }
+        return parts.joined(separator: " · ")
+    }
+
+    /// Requests the endpoint may be answering at once: `--model-concurrency`, else 1 for
+    /// the local model (llama-cpp-python answers one request at a time), else no limit.
+    public var concurrencyLimit: Int? {
+        modelConcurrency ?? (spec.provider == "local" ? LocalModel.slots : nil)
+    }
+}
+
 extension ToolMode {
-    /// Models known to lack native tool calling get the text fallback by default.
+    /// `constrained` for the local model (a small model answers in prose otherwise); the
+    /// text fallback for models known to lack native tool calling; else native.
     static func defaultMode(for spec: ModelSpec) -> ToolMode {
+        if spec.provider == "local" { return .constrained }
         let name = spec.name.lowercased()
         let withoutTools = ["o1-mini", "o1-preview", "deepseek-r1", "gemma-2", "phi-3", "llama-2"]
         return withoutTools.contains(where: name.contains) ? .text : .native
@@ -303,6 +365,8 @@ extension ToolMode {
 /// OpenAI-compatible server (`scripts/local-model`), on 127.0.0.1.
 public enum LocalModel {
     public static let defaultName = "smollm2-135m"
+    /// Requests llama-cpp-python's server answers at once (it does not say; it has one).
+    public static let slots = 1
 
     /// Where `scripts/local-model` is: `PATCHLOOP_LOCAL_MODEL_SCRIPT`, or `scripts/` in
     /// the current folder or above the executable (a `swift build` tree).
@@ -315,6 +379,18 @@ public enum LocalModel {
             directory.deleteLastPathComponent()
         }
         return candidates.map { $0 + "/scripts/local-model" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// How fast the server at `baseURL` writes an answer: one short request of up to 48
+    /// tokens, timed end to end (prompt processing included, as every step pays it).
+    public static func measureSpeed(baseURL: String) async -> (tokensPerSecond: Double, tokens: Int, seconds: Double)? {
+        let endpoint = ProviderEndpoint(baseURL: baseURL, apiKey: nil, stream: false, retry: RetryPolicy(maxRetries: 0), idleTimeout: .seconds(120))
+        let model = OpenAICompatibleModel(identifier: "local:probe", modelName: defaultName, endpoint: endpoint, pricing: .free, maxOutputTokens: 48)
+        let request = ChatRequest(
+            messages: [.system("You are a helpful assistant."), .user("Count from one to thirty in words, separated by commas.")], tools: [],
+            temperature: 0)
+        guard let response = try? await model.complete(request), response.latency > 0, response.usage.outputTokens > 0 else { return nil }
+        return (Double(response.usage.outputTokens) / response.latency, response.usage.outputTokens, response.latency)
     }
 
     /// Starts the local server if it is not running (installing it the first time) and

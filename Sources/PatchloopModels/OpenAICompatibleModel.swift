@@ -10,6 +10,10 @@ import Synchronization
 /// Server quirks handled here and nowhere else: an assistant message with tool calls is
 /// sent with `content: ""` rather than `null` (llama.cpp's server rejects `null`); a
 /// tool call without an id gets one; `stream_options` asks for the usage chunk.
+///
+/// With a `constraint` (`--tool-mode constrained`) each request asks the server to decode
+/// only a valid action (see `ConstrainedDecoding` for which mechanism suits which server);
+/// the action in the reply becomes an ordinary tool call.
 public struct OpenAICompatibleModel: ChatModel {
     public let identifier: String
     public let modelName: String
@@ -17,13 +21,16 @@ public struct OpenAICompatibleModel: ChatModel {
     public let pricing: ModelPricing?
     /// `max_tokens` when the request sets none; nil leaves it to the server.
     public let maxOutputTokens: Int?
+    /// How decoding is constrained to a valid action; nil: native tool calling.
+    public let constraint: ConstrainedDecoding?
     let client: HTTPClient
 
     public init(
         identifier: String, modelName: String, endpoint: ProviderEndpoint, pricing: ModelPricing?, maxOutputTokens: Int? = nil,
-        client: HTTPClient = HTTPClient()
+        constraint: ConstrainedDecoding? = nil, client: HTTPClient = HTTPClient()
     ) {
         self.maxOutputTokens = maxOutputTokens
+        self.constraint = constraint
         self.identifier = identifier
         self.modelName = modelName
         self.endpoint = endpoint
@@ -34,22 +41,50 @@ public struct OpenAICompatibleModel: ChatModel {
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
         var http = endpoint.jsonRequest(path: "/chat/completions", body: requestBody(request))
         if let key = endpoint.apiKey, !key.isEmpty { http.setHeader("Authorization", "Bearer \(key)") }
-        return try await ProviderCall.perform(endpoint: endpoint, client: client, request: http) { body in
+        var response = try await ProviderCall.perform(endpoint: endpoint, client: client, request: http) { body in
             try OpenAIWire.parseCompletion(try JSONValue.parse(body))
         } streamed: { retries in
             try await streamed(http, retries: retries)
         } failure: { error, retries in
             ProviderErrors.modelError(error, keyVariable: "OPENAI_API_KEY", model: modelName, baseURL: endpoint.baseURL, retries: retries)
         }
+        guard let constraint else { return response }
+        response.toolMode = "constrained:" + constraint.rawValue
+        if constraint.answersInText, response.message.toolCalls.isEmpty,
+            let call = ConstrainedAction.parse(response.message.content, callID: "call_\(request.messages.count)")
+        {
+            // The action is the whole reply: recorded as a call, with no text beside it.
+            response.message = .assistant("", toolCalls: [call])
+            response.finishReason = "tool_calls"
+        }
+        return response
     }
 
     /// The request as Chat Completions JSON.
     func requestBody(_ request: ChatRequest) -> JSONValue {
-        var body: [String: JSONValue] = [
-            "model": .string(modelName),
-            "messages": .array(request.messages.map(OpenAIWire.message)),
-        ]
-        if !request.tools.isEmpty { body["tools"] = .array(request.tools.map(\.json)) }
+        var body: [String: JSONValue] = ["model": .string(modelName)]
+        switch constraint {
+        case nil:
+            body["messages"] = .array(request.messages.map(OpenAIWire.message))
+            if !request.tools.isEmpty { body["tools"] = .array(request.tools.map(\.json)) }
+        case .toolChoice:
+            body["messages"] = .array(request.messages.map(OpenAIWire.message))
+            body["tools"] = .array(request.tools.map { tool in OpenAIWire.strictTool(tool) })
+            body["tool_choice"] = "required"
+            body["parallel_tool_calls"] = false
+        case .jsonSchema?, .jsonObject?, .grammar?:
+            body["messages"] = .array(ConstrainedAction.textConversation(request).map(OpenAIWire.message))
+            let bound = ConstrainedAction.stringBound(forOutputTokens: request.maxOutputTokens ?? maxOutputTokens)
+            let schema = ConstrainedAction.schema(for: request.tools, maxStringLength: bound)
+            switch constraint {
+            case .jsonSchema?:
+                body["response_format"] = ["type": "json_schema", "json_schema": ["name": "action", "schema": schema]]
+            case .jsonObject?:
+                body["response_format"] = ["type": "json_object", "schema": schema]
+            default:
+                body["grammar"] = .string(ConstrainedAction.grammar(for: request.tools, maxStringLength: bound))
+            }
+        }
         if let temperature = request.temperature { body["temperature"] = .number(temperature) }
         if let limit = request.maxOutputTokens ?? maxOutputTokens { body["max_tokens"] = .number(Double(limit)) }
         if endpoint.stream {
@@ -86,6 +121,17 @@ public struct OpenAICompatibleModel: ChatModel {
 
 /// OpenAI's wire shapes, both ways.
 enum OpenAIWire {
+    /// A tool whose arguments the server must keep to (`strict`), for `tool_choice` mode.
+    static func strictTool(_ tool: ToolSpec) -> JSONValue {
+        [
+            "type": "function",
+            "function": [
+                "name": .string(tool.name), "description": .string(tool.description),
+                "parameters": ConstrainedAction.closed(tool.parameters), "strict": true,
+            ],
+        ]
+    }
+
     static func message(_ message: ChatMessage) -> JSONValue {
         var object: [String: JSONValue] = ["role": .string(message.role.rawValue), "content": .string(message.content)]
         if !message.toolCalls.isEmpty { object["tool_calls"] = .array(message.toolCalls.map(\.json)) }

@@ -25,6 +25,7 @@ public struct TextActionModel: ChatModel {
         let (text, call) = TextActionModel.parse(response.message.content, callNumber: request.messages.count)
         response.message = .assistant(text, toolCalls: call.map { [$0] } ?? [])
         if call != nil { response.finishReason = "tool_calls" }
+        response.toolMode = ToolMode.text.rawValue
         return response
     }
 

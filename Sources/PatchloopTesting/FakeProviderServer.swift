@@ -11,6 +11,13 @@ import Synchronization
 ///
 /// Faults are injected per request number: the fault is served instead of the next
 /// turn, which stays for the retry.
+///
+/// With `decoding`, the server stands in for one constrained-decoding mechanism (OpenAI
+/// protocol): a request that uses it gets the turn's first call as the server would decode
+/// it — the action object as the message text for `json_schema`, `json_object` and
+/// `grammar`, a tool call for `tool_choice` — and a request that uses another mechanism is
+/// rejected as that server rejects it (llama-cpp-python: HTTP 422 for a `json_schema`
+/// response format).
 public final class FakeProviderServer: Sendable {
     public enum WireProtocol: Sendable {
         case openAI, anthropic
@@ -33,6 +40,8 @@ public final class FakeProviderServer: Sendable {
     }
 
     public let wireProtocol: WireProtocol
+    /// The constrained-decoding mechanism this server stands in for; nil: none.
+    public let decoding: ConstrainedDecoding?
     public let server: FakeHTTPServer
     private let state: StateBox
 
@@ -54,19 +63,29 @@ public final class FakeProviderServer: Sendable {
         var problems: [String] = []
         /// Every request's input tokens and the part read from the cache.
         var usageLog: [(input: Int, cached: Int)] = []
+        var answering = 0
+        var peakConcurrency = 0
     }
 
     /// Starts the server. `faults` maps a request number (1-based) to its fault;
     /// `contextLimit` makes requests estimated above that many tokens fail as the real
     /// providers do when the context is too long.
-    public init(_ wireProtocol: WireProtocol, turns: [ScriptedModel.Turn], faults: [Int: Fault] = [:], contextLimit: Int? = nil) throws {
+    public init(
+        _ wireProtocol: WireProtocol, turns: [ScriptedModel.Turn], faults: [Int: Fault] = [:], contextLimit: Int? = nil,
+        decoding: ConstrainedDecoding? = nil, latency: Duration? = nil
+    ) throws {
         self.wireProtocol = wireProtocol
+        self.decoding = decoding
         let state = StateBox(State(turns: turns, faults: faults, contextLimit: contextLimit))
         self.state = state
         server = try FakeHTTPServer { request in
-            FakeProviderServer.answer(request, protocol: wireProtocol, state: state)
+            FakeProviderServer.answer(request, protocol: wireProtocol, state: state, decoding: decoding, latency: latency)
         }
     }
+
+    /// The most requests the server was answering at one time (with `latency`, which keeps
+    /// each one busy that long).
+    public var peakConcurrency: Int { state.withLock { $0.peakConcurrency } }
 
     /// The base URL to give the adapter (`…/v1` for OpenAI, the root for Anthropic).
     public var baseURL: String {
@@ -86,7 +105,50 @@ public final class FakeProviderServer: Sendable {
 
     // MARK: - Answering
 
-    private static func answer(_ request: RecordedRequest, protocol wireProtocol: WireProtocol, state: StateBox) -> FakeResponse {
+    private static func answer(
+        _ request: RecordedRequest, protocol wireProtocol: WireProtocol, state: StateBox, decoding: ConstrainedDecoding?, latency: Duration?
+    ) -> FakeResponse {
+        guard let latency else { return answer(request, protocol: wireProtocol, state: state, decoding: decoding) }
+        state.withLock { state in
+            state.answering += 1
+            state.peakConcurrency = max(state.peakConcurrency, state.answering)
+        }
+        Thread.sleep(forTimeInterval: Double(latency.components.seconds) + Double(latency.components.attoseconds) * 1e-18)
+        defer { state.withLock { $0.answering -= 1 } }
+        return answer(request, protocol: wireProtocol, state: state, decoding: decoding)
+    }
+
+    /// The constrained-decoding mechanism a request uses, if any.
+    static func mechanism(of body: JSONValue) -> ConstrainedDecoding? {
+        if let format = body["response_format"]?["type"]?.stringValue {
+            return format == "json_schema" ? .jsonSchema : format == "json_object" ? .jsonObject : nil
+        }
+        if body["grammar"]?.stringValue != nil { return .grammar }
+        if body["tool_choice"]?.stringValue == "required" { return .toolChoice }
+        return nil
+    }
+
+    /// Why a stand-in for `decoding` refuses a request's mechanism, as that server words it.
+    static func refusal(of body: JSONValue, decoding: ConstrainedDecoding?) -> String? {
+        guard let decoding, let used = mechanism(of: body), used != decoding else { return nil }
+        switch used {
+        case .jsonSchema: return "response_format.type: Input should be 'text' or 'json_object'"
+        case .jsonObject: return "response_format.type: json_object with a schema is not supported; use json_schema"
+        case .grammar: return "grammar: this server does not take a grammar"
+        case .toolChoice: return "tool_choice: only 'auto' or a named function is supported"
+        }
+    }
+
+    /// The turn as a server constrained by `decoding` answers it: the first call's action
+    /// object as text (the schema sent must name that tool), or the call alone.
+    static func constrained(_ turn: ScriptedModel.Turn, body: JSONValue, decoding: ConstrainedDecoding) -> ScriptedModel.Turn {
+        guard let call = turn.toolCalls.first else { return turn }
+        guard decoding != .toolChoice else { return ScriptedModel.Turn(toolCalls: [call]) }
+        let arguments = (try? JSONValue.parse(call.arguments)) ?? .string(call.arguments)
+        return ScriptedModel.Turn(content: JSONValue.object(["name": .string(call.name), "parameters": arguments]).encoded(), toolCalls: [])
+    }
+
+    private static func answer(_ request: RecordedRequest, protocol wireProtocol: WireProtocol, state: StateBox, decoding: ConstrainedDecoding?) -> FakeResponse {
         guard let body = try? JSONValue.parse(request.body) else {
             return .json(#"{"error": {"message": "body is not JSON"}}"#, status: 400)
         }
@@ -94,7 +156,7 @@ public final class FakeProviderServer: Sendable {
         guard request.path == expectedPath else {
             return .json(#"{"error": {"message": "unknown path"}}"#, status: 404)
         }
-        if let problem = validate(body, request: request, protocol: wireProtocol) {
+        if let problem = validate(body, request: request, protocol: wireProtocol) ?? refusal(of: body, decoding: decoding) {
             state.withLock { $0.problems.append(problem) }
             return .json(JSONValue.object(["error": ["message": .string(problem), "type": "invalid_request_error"]]).encoded(), status: 400)
         }
@@ -102,7 +164,7 @@ public final class FakeProviderServer: Sendable {
         if let limit = state.withLock({ $0.contextLimit }), input > limit {
             return contextTooLong(input: input, limit: limit, protocol: wireProtocol)
         }
-        let (turn, fault, index, cached) = state.withLock { state -> (ScriptedModel.Turn, Fault?, Int, Int) in
+        let (scripted, fault, index, cached) = state.withLock { state -> (ScriptedModel.Turn, Fault?, Int, Int) in
             state.requestCount += 1
             let fault = state.faults[state.requestCount]
             let index = state.next
@@ -118,6 +180,8 @@ public final class FakeProviderServer: Sendable {
             return (turn, fault, index, cached)
         }
         if case .respond(let response) = fault { return response }
+        var turn = scripted
+        if let decoding, mechanism(of: body) == decoding { turn = constrained(scripted, body: body, decoding: decoding) }
         let stream = body["stream"]?.boolValue == true
         let rendered: FakeResponse
         switch wireProtocol {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
 import PatchloopModels
@@ -208,6 +209,16 @@ enum RunCommandSupport {
         let outcome = try await runner.run()
         display.finish()
         print(describe(outcome.summary, directory: settings.outputDirectory))
+        if case .agent(let model, let agent) = settings.mode {
+            print(RunActivity(trajectoriesIn: settings.outputDirectory + "/trajectories").line)
+            print(budgetLine(agent.budget))
+            if model.spec.provider == "local" {
+                print(
+                    "the local model is a 135M-parameter model that runs the whole loop offline but rarely resolves a task; for real results: "
+                        + "OPENAI_API_KEY=… patchloop eval --model openai:gpt-4.1-mini (or ANTHROPIC_API_KEY=… --model anthropic:claude-sonnet-4-5), "
+                        + "or --model openai-compatible:NAME --base-url http://HOST:PORT/v1 for your own vLLM, llama.cpp, SGLang or Ollama server")
+            }
+        }
         await ReportCommand.writeAfterRun(settings.outputDirectory)
         if outcome.interrupted {
             let sandboxes = SandboxManager(root: settings.sandboxRoot)
@@ -222,6 +233,16 @@ enum RunCommandSupport {
             return 1
         }
         return 0
+    }
+
+    /// `budgets per attempt: 10 steps · 90 s` (what bounded each attempt).
+    static func budgetLine(_ budget: Budget) -> String {
+        var parts: [String] = []
+        if let steps = budget.maxSteps { parts.append("\(steps) steps") }
+        if let seconds = budget.maxSeconds { parts.append(String(format: "%.0f s", seconds)) }
+        if let tokens = budget.maxTokens { parts.append("\(tokens) tokens") }
+        if let cost = budget.maxCost { parts.append(String(format: "$%.2f", cost)) }
+        return "budgets per attempt: " + (parts.isEmpty ? "none" : parts.joined(separator: " · "))
     }
 
     static func describe(_ summary: RunSummary.Document, directory: String) -> String {
@@ -266,6 +287,8 @@ final class ProgressDisplay: Sendable {
             emit(line, status: progress.statusLine)
         case .budgetExhausted(let message):
             emit("budget spent: \(message)", status: nil)
+        case .modelReady(let line):
+            emit(line, status: nil)
         }
     }
 

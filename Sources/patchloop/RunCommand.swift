@@ -80,7 +80,9 @@ struct RunCommand: AsyncParsableCommand {
             guard tasks.count == 1, let task = await EnvironmentSupport.prepare(tasks).first else {
                 throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")
             }
-            let chatModel = try ModelRegistry.standard.model(try await model.configuration().startingLocalModel(), for: ModelContext(task: task))
+            let modelConfiguration = try await model.configuration().startingLocalModel()
+            if modelConfiguration.spec.provider == "local" { printError(await modelConfiguration.readinessLine()) }
+            let chatModel = try ModelRegistry.standard.model(modelConfiguration, for: ModelContext(task: task))
             let isolation = try await sandbox.isolation()
             let agentSettings = try budget.settings(context: context, model: chatModel.identifier)
             var configuration = RunConfiguration(
@@ -114,12 +116,13 @@ struct RunCommand: AsyncParsableCommand {
 /// One-line summaries for a terminal.
 enum ProgressLines {
     static func step(_ summary: StepSummary) -> [String] {
-        if summary.calls.isEmpty { return ["  step \(summary.step): (no tool call)"] }
+        let waited = summary.slotWait >= 0.5 ? String(format: " (waited %.1f s for a model slot)", summary.slotWait) : ""
+        if summary.calls.isEmpty { return ["  step \(summary.step): (no tool call)\(waited)"] }
         return summary.calls.map { call in
             let observation = summary.observations.first { $0["tool_call_id"]?.stringValue == call.id }
             let mark = observation?["is_error"]?.boolValue == true ? "✘" : "·"
             let firstLine = observation?["output"]?.stringValue?.split(separator: "\n").first.map(String.init) ?? ""
-            return "  step \(summary.step) \(mark) \(call.name)(\(abbreviate(call.arguments, 70))) → \(abbreviate(firstLine, 80))"
+            return "  step \(summary.step) \(mark) \(call.name)(\(abbreviate(call.arguments, 70))) → \(abbreviate(firstLine, 80))\(waited)"
         }
     }
 

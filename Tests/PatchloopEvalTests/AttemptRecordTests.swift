@@ -172,3 +172,34 @@ struct EvaluationSettingsFileTests {
         #expect(hostile.description.contains("instance id '../../etc'"))
     }
 }
+
+@Suite("The run summary's SWE-bench semantics")
+struct RunSummarySemanticsTests {
+    static func record(_ id: String, patch: String, status: PatchloopAgent.ExitStatus, graded: Bool) -> AttemptRecord {
+        var record = AttemptRecordTests.record(status: status, graded: graded)
+        record.instanceID = id
+        record.attempt = 1
+        record.patch = patch
+        return record
+    }
+
+    @Test("an attempt with an empty patch is an empty-patch instance whatever ended it, never completed nor error (make_run_report)")
+    func emptyPatchWhateverEndedIt() {
+        let records = [
+            Self.record("a__model-1", patch: "", status: .modelError, graded: false),
+            Self.record("a__format-1", patch: "", status: .formatError, graded: true),
+            Self.record("a__infra-1", patch: "", status: .infrastructureError, graded: false),
+            Self.record("a__done-1", patch: "diff --git a/f b/f\n", status: .submitted, graded: true),
+            Self.record("a__broke-1", patch: "diff --git a/f b/f\n", status: .modelError, graded: false),
+        ]
+        let ids = records.map(\.instanceID) + ["a__missing-1"]
+        let document = RunSummary(
+            instanceIDs: ids, attemptsPerInstance: 1, records: records, model: "local:smollm2-135m", budget: TotalBudget(), budgetExhausted: nil
+        ).document
+        #expect(document.emptyPatchIDs == ["a__format-1", "a__infra-1", "a__model-1"])
+        #expect(document.completedIDs == ["a__done-1"])
+        #expect(document.errorIDs == ["a__broke-1"])
+        #expect(document.incompleteIDs == ["a__missing-1"])
+        #expect(document.submittedIDs.count == 5)
+    }
+}

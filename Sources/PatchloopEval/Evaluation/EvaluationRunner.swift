@@ -14,6 +14,9 @@ public enum EvaluationEvent: Sendable {
     case finished(AttemptRecord, EvaluationProgress)
     /// The global budget is spent: no further attempt starts.
     case budgetExhausted(String)
+    /// The model is ready: where it is, how it is asked, and (for the local model) how fast
+    /// it answered a short probe.
+    case modelReady(String)
 }
 
 /// How far a run has come, for a progress display.
@@ -27,11 +30,15 @@ public struct EvaluationProgress: Sendable {
     public var elapsed: Double
     /// Seconds left at the pace of this invocation; nil before the first attempt finishes.
     public var estimatedRemaining: Double?
+    /// Seconds the attempts of this invocation have spent waiting for a free slot of the
+    /// model's endpoint (`--model-concurrency`), summed over the attempts.
+    public var modelWait: Double = 0
 
     /// `[12/40] resolved 7 · 1.2M tokens · $0.42 · 1m02s elapsed · ETA 3m10s`
     public var statusLine: String {
         var line = "[\(finished)/\(total)] resolved \(resolved) · \(EvaluationProgress.tokens(tokens)) tokens · "
         line += String(format: "$%.4f", cost) + " · \(EvaluationProgress.duration(elapsed)) elapsed"
+        if modelWait >= 1 { line += " · \(EvaluationProgress.duration(modelWait)) waiting for a model slot" }
         if let estimatedRemaining, finished < total { line += " · ETA \(EvaluationProgress.duration(estimatedRemaining))" }
         return line
     }
@@ -130,15 +137,20 @@ public struct EvaluationRunner: Sendable {
         let items = plan(done: Set(previous.map { "\($0.instanceID)\u{0}\($0.attempt)" }), predictions: predictions)
         let total = previous.count + items.count
         let state = Mutex(RunState(records: previous))
-        let attemptRunner = AttemptRunner(configuration: RunConfiguration(
-            runID: settings.runID, outputDirectory: settings.outputDirectory, sandboxRoot: settings.sandboxRoot, isolation: settings.isolation,
-            agent: agentSettings ?? AgentSettings()))
+        let modelWait = Mutex(0.0)
+        let attemptRunner = AttemptRunner(
+            configuration: RunConfiguration(
+                runID: settings.runID, outputDirectory: settings.outputDirectory, sandboxRoot: settings.sandboxRoot, isolation: settings.isolation,
+                agent: agentSettings ?? AgentSettings()),
+            onStep: { _, step in if step.slotWait > 0 { modelWait.withLock { $0 += step.slotWait } } })
 
         // The local model is started once for the run, not once per attempt.
         let model: Result<ModelConfiguration, any Error>?
         if case .agent(let configuration, _) = settings.mode, !items.isEmpty {
             do {
-                model = .success(try await configuration.startingLocalModel())
+                let started = try await configuration.startingLocalModel()
+                model = .success(started)
+                onEvent(.modelReady(await started.readinessLine()))
             } catch {
                 model = .failure(error)
             }
@@ -188,7 +200,8 @@ public struct EvaluationRunner: Sendable {
                     return EvaluationProgress(
                         finished: state.records.count, total: total, resolved: state.records.filter(\.resolved).count,
                         tokens: state.records.reduce(0) { $0 + $1.usage.totalTokens }, cost: state.records.reduce(0) { $0 + ($1.cost ?? 0) },
-                        elapsed: elapsed, estimatedRemaining: elapsed / Double(state.finishedNow) * Double(remaining))
+                        elapsed: elapsed, estimatedRemaining: elapsed / Double(state.finishedNow) * Double(remaining),
+                        modelWait: modelWait.withLock { $0 })
                 }
                 onEvent(.finished(record, progress))
                 startNext()

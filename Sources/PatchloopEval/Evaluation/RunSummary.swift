@@ -39,7 +39,9 @@ public struct RunSummary: Sendable {
                 continue
             }
             document.submittedIDs.append(id)
-            if !first.hasPatch && !first.failure.kind.isError {
+            // SWE-bench's make_run_report: an empty patch is an empty-patch instance whatever
+            // ended the attempt (a model error included), never a completed or error one.
+            if !first.hasPatch {
                 document.emptyPatchIDs.append(id)
             } else if first.graded {
                 document.completedIDs.append(id)
