@@ -14,11 +14,13 @@ public struct BaseRepository: Sendable, Hashable {
     }
 }
 
-/// One attempt's scratch git worktree, checked out at the base commit.
+/// One attempt's scratch tree, checked out at the base commit: a git worktree
+/// (`SandboxManager.makeSandbox`) or, for grading, a plain checkout with a private index
+/// (`SandboxManager.makeCheckout`).
 ///
 /// The agent's tools read and write inside `path`; `diff()` is the attempt's answer.
-/// Every git call names the worktree's git directory explicitly (`git`), so nothing
-/// written into the worktree — a `.git` file of its own, a config, a hook — is ever read.
+/// Every git call names the git directory (and a checkout's index) explicitly (`git`), so
+/// nothing written into the tree — a `.git` of its own, a config, a hook — is ever read.
 public struct Sandbox: Sendable {
     public var path: String
     public var base: BaseRepository
@@ -234,6 +236,51 @@ public struct SandboxManager: Sendable {
     /// The attempt's own folder is made first (and marked as Patchloop's), so no concurrent
     /// cleanup can take its group folder away while `git worktree add` fills it.
     public func makeSandbox(from base: BaseRepository, group: String, name: String) async throws -> Sandbox {
+        let path = try makeSandboxFolder(group: group, name: name)
+        do {
+            try await RepositoryLocks.shared.withLock(base.gitDirectory) {
+                try await git.run(
+                    ["--git-dir=\(base.gitDirectory)", "-c", "checkout.workers=0", "worktree", "add", "--detach", "--quiet", path, base.commit],
+                    in: root)
+            }
+            let worktreeGit = try WorktreeGit.forNewWorktree(path, repository: base.gitDirectory)
+            return Sandbox(path: path, base: base, git: worktreeGit, excludesFile: excludesFile)
+        } catch {
+            _ = rmdir(path)
+            try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
+            throw error
+        }
+    }
+
+    /// Checks out `base` into a plain folder at `Sandboxes/<group>/<name>`: the commit's files
+    /// and a private index beside the folder (`.<name>.index`), with nothing registered in the
+    /// base repository.
+    ///
+    /// One git process (`read-tree -u`) where a worktree takes three to make and one to
+    /// remove, no per-repository lock, and removal without git: the checkout for grading,
+    /// which needs the files, `apply` and `git checkout -- PATHS`, but no `.git` in the tree
+    /// and nothing that lists the repository's worktrees. Every git call still names the
+    /// repository, the tree and the index explicitly (`sandbox.git`).
+    public func makeCheckout(from base: BaseRepository, group: String, name: String) async throws -> Sandbox {
+        let path = try makeSandboxFolder(group: group, name: name)
+        let index = indexPath(group: group, name: name)
+        let checkoutGit = WorktreeGit(gitDirectory: base.gitDirectory, workTree: path, indexFile: index)
+        do {
+            try await checkoutGit.run(["-c", "checkout.workers=0", "read-tree", "--reset", "-u", base.commit])
+            return Sandbox(path: path, base: base, git: checkoutGit, excludesFile: excludesFile)
+        } catch {
+            // Only what this call made: the folder it created (with what read-tree wrote) and the index.
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: index)
+            try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
+            throw error
+        }
+    }
+
+    /// Makes the empty folder `Sandboxes/<group>/<name>` and its marker. The attempt's own
+    /// folder is made before anything fills it, so no concurrent cleanup can take its group
+    /// folder away meanwhile.
+    private func makeSandboxFolder(group: String, name: String) throws -> String {
         for (field, value) in [("run id", group), ("sandbox name", name)] {
             if let problem = SafeName.problem(with: value) { throw SandboxError("\(field) '\(value)' \(problem)") }
         }
@@ -254,19 +301,13 @@ public struct SandboxManager: Sendable {
         }
         guard made else { throw SandboxError("cannot make \(path): its folder keeps disappearing") }
         try? "\(getpid())\n".write(toFile: markerPath(group: group, name: name), atomically: false, encoding: .utf8)
-        do {
-            try await RepositoryLocks.shared.withLock(base.gitDirectory) {
-                try await git.run(
-                    ["--git-dir=\(base.gitDirectory)", "-c", "checkout.workers=0", "worktree", "add", "--detach", "--quiet", path, base.commit],
-                    in: root)
-            }
-            let worktreeGit = try WorktreeGit.forNewWorktree(path, repository: base.gitDirectory)
-            return Sandbox(path: path, base: base, git: worktreeGit, excludesFile: excludesFile)
-        } catch {
-            _ = rmdir(path)
-            try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
-            throw error
-        }
+        return path
+    }
+
+    /// `Sandboxes/<group>/.<name>.index`: the index of a plain checkout, outside its tree
+    /// (and so out of reach of what runs in the sandbox).
+    func indexPath(group: String, name: String) -> String {
+        root + "/" + group + "/." + name + ".index"
     }
 
     /// `Sandboxes/<group>/.<name>.patchloop`: proof that Patchloop made `<name>` there.
@@ -274,15 +315,15 @@ public struct SandboxManager: Sendable {
         root + "/" + group + "/." + name + ".patchloop"
     }
 
-    /// Removes a sandbox's worktree and its registration in the base repository.
+    /// Removes a sandbox: a worktree and its registration in the base repository, or a
+    /// plain checkout and its index.
     public func remove(_ sandbox: Sandbox) async {
-        _ = try? await RepositoryLocks.shared.withLock(sandbox.base.gitDirectory) {
-            let outcome = try? await git.runOutcome(
-                ["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "remove", "--force", "--force", sandbox.path], in: root)
-            if outcome?.succeeded != true {
-                try? FileManager.default.removeItem(atPath: sandbox.path)
-                _ = try? await git.runOutcome(["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "prune"], in: root)
-            }
+        if let index = sandbox.git.indexFile {
+            // Nothing of a plain checkout is registered in the repository: no git, no lock.
+            try? FileManager.default.removeItem(atPath: sandbox.path)
+            try? FileManager.default.removeItem(atPath: index)
+        } else {
+            await removeWorktree(sandbox)
         }
         let parent = (sandbox.path as NSString).deletingLastPathComponent
         let name = (sandbox.path as NSString).lastPathComponent
@@ -292,9 +333,21 @@ public struct SandboxManager: Sendable {
         _ = rmdir(parent)
     }
 
-    /// Removes what a crashed process left at `Sandboxes/<group>/<name>` (a worktree it never
-    /// removed), so the attempt can be made again under the same name. Only what Patchloop
-    /// can prove it made goes: a folder with its marker, or a worktree registered in `base`.
+    private func removeWorktree(_ sandbox: Sandbox) async {
+        _ = try? await RepositoryLocks.shared.withLock(sandbox.base.gitDirectory) {
+            let outcome = try? await git.runOutcome(
+                ["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "remove", "--force", "--force", sandbox.path], in: root)
+            if outcome?.succeeded != true {
+                try? FileManager.default.removeItem(atPath: sandbox.path)
+                _ = try? await git.runOutcome(["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "prune"], in: root)
+            }
+        }
+    }
+
+    /// Removes what a crashed process left at `Sandboxes/<group>/<name>` (a worktree or a
+    /// plain checkout it never removed, with a checkout's index), so the attempt can be made
+    /// again under the same name. Only what Patchloop can prove it made goes: a folder with
+    /// its marker, or a worktree registered in `base`.
     public func removeLeftover(group: String, name: String, base: BaseRepository) async {
         guard SafeName.isSafe(group), SafeName.isSafe(name) else { return }
         let path = root + "/" + group + "/" + name
@@ -302,6 +355,7 @@ public struct SandboxManager: Sendable {
         let registrations = SandboxManager.registrations(of: path, in: base)
         guard FileManager.default.fileExists(atPath: marker) || !registrations.isEmpty else { return }
         try? FileManager.default.removeItem(atPath: path)
+        try? FileManager.default.removeItem(atPath: indexPath(group: group, name: name))
         _ = try? await RepositoryLocks.shared.withLock(base.gitDirectory) {
             // A `worktree add` killed half-way leaves its entry locked, where `prune` never
             // looks: the entries that name this path are removed by hand.
