@@ -130,7 +130,7 @@ public struct SandboxManager: Sendable {
         if !FileManager.default.fileExists(atPath: gitDirectory + "/HEAD") {
             // Made beside its final place and renamed, so concurrent attempts never see half a repository.
             let staging = repositoriesDirectory + "/.init-\(UUID().uuidString).git"
-            try await git.run(["init", "--bare", "--quiet", staging], in: root)
+            try await git.run(SandboxManager.initBare(staging), in: root)
             do {
                 try FileManager.default.moveItem(atPath: staging, toPath: gitDirectory)
             } catch {
@@ -178,7 +178,7 @@ public struct SandboxManager: Sendable {
         let gitDirectory = repositoriesDirectory + "/clone-" + SandboxManager.stableHash(objects) + ".git"
         if !FileManager.default.fileExists(atPath: gitDirectory + "/HEAD") {
             let staging = repositoriesDirectory + "/.init-\(UUID().uuidString).git"
-            try await git.run(["init", "--bare", "--quiet", staging], in: root)
+            try await git.run(SandboxManager.initBare(staging), in: root)
             try (objects + "\n").write(toFile: staging + "/objects/info/alternates", atomically: true, encoding: .utf8)
             do {
                 try FileManager.default.moveItem(atPath: staging, toPath: gitDirectory)
@@ -190,6 +190,13 @@ public struct SandboxManager: Sendable {
         // A ref per commit keeps it reachable in the scratch repository.
         _ = try? await git.runOutcome(["--git-dir=\(gitDirectory)", "update-ref", "refs/bases/\(commit)", commit], in: root)
         return BaseRepository(gitDirectory: gitDirectory, commit: commit)
+    }
+
+    /// `git init` of a bare base repository without git's template: no sample hooks (hooks
+    /// never run here), no `description` or `info/exclude` — 9 files and folders instead of
+    /// 27, which counts where every task makes its own repository.
+    static func initBare(_ path: String) -> [String] {
+        ["init", "--bare", "--quiet", "--template=", path]
     }
 
     /// The git directory of a repository on disk, found without running git in it:
