@@ -127,14 +127,21 @@ public struct SandboxManager: Sendable {
         try prepareRoot()
         let safeName = name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
         let gitDirectory = repositoriesDirectory + "/" + String(safeName) + ".git"
+        let message = "Base state of \(name)"
         if !FileManager.default.fileExists(atPath: gitDirectory + "/HEAD") {
-            // Made beside its final place and renamed, so concurrent attempts never see half a repository.
+            // A new repository is made whole beside its final place and renamed in, so
+            // concurrent attempts never see half a repository. There `git commit` on the unborn
+            // branch `base` makes the very commit that write-tree, commit-tree and update-ref
+            // make below (same tree, identity, date and message), in one process instead of three.
             let staging = repositoriesDirectory + "/.init-\(UUID().uuidString).git"
-            try await git.run(SandboxManager.initBare(staging), in: root)
             do {
+                try await git.run(SandboxManager.initBare(staging, branch: "base"), in: root)
+                let commit = try await commitFiles(of: directory, asFirstCommitOf: staging, message: message)
                 try FileManager.default.moveItem(atPath: staging, toPath: gitDirectory)
+                return BaseRepository(gitDirectory: gitDirectory, commit: commit)
             } catch {
                 try? FileManager.default.removeItem(atPath: staging)
+                // Another attempt made the repository first: the files are committed there, below.
                 guard FileManager.default.fileExists(atPath: gitDirectory + "/HEAD") else { throw error }
             }
         }
@@ -147,11 +154,38 @@ public struct SandboxManager: Sendable {
         let tree = try await git.run(treeOptions + ["write-tree"], in: directory, environment: environment)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let commit = try await git.run(
-            ["--git-dir=\(gitDirectory)", "commit-tree", tree, "-m", "Base state of \(name)"], in: directory
+            ["--git-dir=\(gitDirectory)", "commit-tree", tree, "-m", message], in: directory
         ).trimmingCharacters(in: .whitespacesAndNewlines)
-        // A ref keeps the commit from being pruned; a concurrent writer of the same commit may hold the lock.
-        _ = try? await git.runOutcome(["--git-dir=\(gitDirectory)", "update-ref", "refs/heads/base", commit], in: directory)
+        // A ref keeps the commit from being pruned (unless it is there already, from an earlier
+        // run on the same files); a concurrent writer of the same commit may hold the lock.
+        if SandboxManager.looseRef(gitDirectory + "/refs/heads/base") != commit {
+            _ = try? await git.runOutcome(["--git-dir=\(gitDirectory)", "update-ref", "refs/heads/base", commit], in: directory)
+        }
         return BaseRepository(gitDirectory: gitDirectory, commit: commit)
+    }
+
+    /// Commits the files of `directory` as the first commit of the new repository
+    /// `gitDirectory` (on its unborn branch `base`) and returns the commit id.
+    private func commitFiles(of directory: String, asFirstCommitOf gitDirectory: String, message: String) async throws -> String {
+        let index = repositoriesDirectory + "/.index-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: index) }
+        let environment = ["GIT_INDEX_FILE": index]
+        let treeOptions = ["--git-dir=\(gitDirectory)", "--work-tree=\(directory)"]
+        try await git.run(
+            treeOptions + ["-c", "core.excludesFile=\(excludesFile)", "add", "-A", "."], in: directory, environment: environment)
+        try await git.run(
+            treeOptions + ["-c", "core.logAllRefUpdates=false", "commit", "--quiet", "--no-verify", "--allow-empty", "-m", message],
+            in: directory, environment: environment)
+        if let commit = SandboxManager.looseRef(gitDirectory + "/refs/heads/base") { return commit }
+        return try await git.run(["--git-dir=\(gitDirectory)", "rev-parse", "--verify", "refs/heads/base^{commit}"], in: root)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The commit id in a loose ref file, or nil (no such file, or no id in it).
+    static func looseRef(_ path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return id.count == 40 && id.allSatisfy(\.isHexDigit) ? id : nil
     }
 
     /// The base of an existing git repository at `revision` (a user's checkout, or a
@@ -195,8 +229,8 @@ public struct SandboxManager: Sendable {
     /// `git init` of a bare base repository without git's template: no sample hooks (hooks
     /// never run here), no `description` or `info/exclude` — 9 files and folders instead of
     /// 27, which counts where every task makes its own repository.
-    static func initBare(_ path: String) -> [String] {
-        ["init", "--bare", "--quiet", "--template=", path]
+    static func initBare(_ path: String, branch: String? = nil) -> [String] {
+        ["init", "--bare", "--quiet", "--template="] + (branch.map { ["--initial-branch=\($0)"] } ?? []) + [path]
     }
 
     /// The git directory of a repository on disk, found without running git in it:
