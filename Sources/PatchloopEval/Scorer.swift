@@ -67,7 +67,7 @@ public struct ScoreReport: Sendable {
     }
 }
 
-/// Grades a candidate patch as SWE-bench does, without Docker: a fresh worktree at the
+/// Grades a candidate patch as SWE-bench does, without Docker: a fresh checkout at the
 /// base commit, the candidate patch, the task's test files reset and `test.patch`
 /// applied, the test command run (sandboxed), its log parsed, every FAIL_TO_PASS and
 /// PASS_TO_PASS test checked.
@@ -94,7 +94,7 @@ public struct Scorer: Sendable {
             patchSuccessfullyApplied: false, resolved: false, resolution: .no,
             failToPass: ([], task.failToPass), passToPass: ([], task.passToPass), testsTimedOut: false, testExitCode: nil,
             testDuration: 0, testLog: "", applyLog: "", infrastructureFailure: nil)
-        let sandbox = try await sandboxes.makeSandbox(from: base, group: group, name: name)
+        let sandbox = try await sandboxes.makeCheckout(from: base, group: group, name: name)
         do {
             try await grade(task, patch: patch, in: sandbox, into: &report)
         } catch {

@@ -28,6 +28,9 @@ public enum CommandIsolation: Sendable, Hashable {
         readOnly: [String] = []
     ) -> ProcessSpec {
         var environment = environment
+        // A grading checkout has no `.git`: git started by the command must not take a
+        // repository around the tree (Patchloop's own checkout, when Sandboxes/ is in it) for its own.
+        environment["GIT_CEILING_DIRECTORIES"] = (worktree as NSString).deletingLastPathComponent
         switch self {
         case .none:
             return ProcessSpec(

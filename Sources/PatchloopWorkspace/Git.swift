@@ -112,24 +112,34 @@ public struct WorktreeGit: Sendable {
     /// Patchloop made the worktree, before anything else could write there.
     public let gitDirectory: String
     public let workTree: String
+    /// The index of a plain checkout (`SandboxManager.makeCheckout`), kept outside the tree;
+    /// nil for a worktree, whose index lives in its own git directory. Code that builds its
+    /// own git command line from `gitDirectory` and `workTree` must pass it as `GIT_INDEX_FILE`.
+    public let indexFile: String?
     public var git = Git()
 
-    public init(gitDirectory: String, workTree: String) {
+    public init(gitDirectory: String, workTree: String, indexFile: String? = nil) {
         self.gitDirectory = gitDirectory
         self.workTree = workTree
+        self.indexFile = indexFile
     }
 
     var options: [String] { ["--git-dir=\(gitDirectory)", "--work-tree=\(workTree)"] }
 
     @discardableResult
     public func run(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:], timeout: Double = 600) async throws -> String {
-        try await git.run(options + arguments, in: workTree, input: input, environment: environment, timeout: timeout)
+        try await git.run(options + arguments, in: workTree, input: input, environment: withIndex(environment), timeout: timeout)
     }
 
     public func runOutcome(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:], timeout: Double = 600) async throws
         -> ProcessOutcome
     {
-        try await git.runOutcome(options + arguments, in: workTree, input: input, environment: environment, timeout: timeout)
+        try await git.runOutcome(options + arguments, in: workTree, input: input, environment: withIndex(environment), timeout: timeout)
+    }
+
+    private func withIndex(_ environment: [String: String]) -> [String: String] {
+        guard let indexFile, environment["GIT_INDEX_FILE"] == nil else { return environment }
+        return environment.merging(["GIT_INDEX_FILE": indexFile]) { given, _ in given }
     }
 
     /// The same git for a worktree Patchloop just made with `git worktree add`: its `.git`

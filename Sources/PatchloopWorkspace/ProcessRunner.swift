@@ -205,8 +205,8 @@ public struct ProcessRunner: Sendable {
         }
 
         // Standard input is written whole from a helper thread, so a child that reads
-        // slowly and writes a lot cannot deadlock against us.
-        let stdinWriter = spec.standardInput.map { data in
+        // slowly and writes a lot cannot deadlock against us. Empty input needs no thread.
+        let stdinWriter = spec.standardInput.flatMap { $0.isEmpty ? nil : $0 }.map { data in
             Thread {
                 data.withUnsafeBytes { buffer in
                     var offset = 0

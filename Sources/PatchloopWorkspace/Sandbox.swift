@@ -14,11 +14,13 @@ public struct BaseRepository: Sendable, Hashable {
     }
 }
 
-/// One attempt's scratch git worktree, checked out at the base commit.
+/// One attempt's scratch tree, checked out at the base commit: a git worktree
+/// (`SandboxManager.makeSandbox`) or, for grading, a plain checkout with a private index
+/// (`SandboxManager.makeCheckout`).
 ///
 /// The agent's tools read and write inside `path`; `diff()` is the attempt's answer.
-/// Every git call names the worktree's git directory explicitly (`git`), so nothing
-/// written into the worktree — a `.git` file of its own, a config, a hook — is ever read.
+/// Every git call names the git directory (and a checkout's index) explicitly (`git`), so
+/// nothing written into the tree — a `.git` of its own, a config, a hook — is ever read.
 public struct Sandbox: Sendable {
     public var path: String
     public var base: BaseRepository
@@ -125,14 +127,21 @@ public struct SandboxManager: Sendable {
         try prepareRoot()
         let safeName = name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
         let gitDirectory = repositoriesDirectory + "/" + String(safeName) + ".git"
+        let message = "Base state of \(name)"
         if !FileManager.default.fileExists(atPath: gitDirectory + "/HEAD") {
-            // Made beside its final place and renamed, so concurrent attempts never see half a repository.
+            // A new repository is made whole beside its final place and renamed in, so
+            // concurrent attempts never see half a repository. There `git commit` on the unborn
+            // branch `base` makes the very commit that write-tree, commit-tree and update-ref
+            // make below (same tree, identity, date and message), in one process instead of three.
             let staging = repositoriesDirectory + "/.init-\(UUID().uuidString).git"
-            try await git.run(["init", "--bare", "--quiet", staging], in: root)
             do {
+                try await git.run(SandboxManager.initBare(staging, branch: "base"), in: root)
+                let commit = try await commitFiles(of: directory, asFirstCommitOf: staging, message: message)
                 try FileManager.default.moveItem(atPath: staging, toPath: gitDirectory)
+                return BaseRepository(gitDirectory: gitDirectory, commit: commit)
             } catch {
                 try? FileManager.default.removeItem(atPath: staging)
+                // Another attempt made the repository first: the files are committed there, below.
                 guard FileManager.default.fileExists(atPath: gitDirectory + "/HEAD") else { throw error }
             }
         }
@@ -145,11 +154,38 @@ public struct SandboxManager: Sendable {
         let tree = try await git.run(treeOptions + ["write-tree"], in: directory, environment: environment)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let commit = try await git.run(
-            ["--git-dir=\(gitDirectory)", "commit-tree", tree, "-m", "Base state of \(name)"], in: directory
+            ["--git-dir=\(gitDirectory)", "commit-tree", tree, "-m", message], in: directory
         ).trimmingCharacters(in: .whitespacesAndNewlines)
-        // A ref keeps the commit from being pruned; a concurrent writer of the same commit may hold the lock.
-        _ = try? await git.runOutcome(["--git-dir=\(gitDirectory)", "update-ref", "refs/heads/base", commit], in: directory)
+        // A ref keeps the commit from being pruned (unless it is there already, from an earlier
+        // run on the same files); a concurrent writer of the same commit may hold the lock.
+        if SandboxManager.looseRef(gitDirectory + "/refs/heads/base") != commit {
+            _ = try? await git.runOutcome(["--git-dir=\(gitDirectory)", "update-ref", "refs/heads/base", commit], in: directory)
+        }
         return BaseRepository(gitDirectory: gitDirectory, commit: commit)
+    }
+
+    /// Commits the files of `directory` as the first commit of the new repository
+    /// `gitDirectory` (on its unborn branch `base`) and returns the commit id.
+    private func commitFiles(of directory: String, asFirstCommitOf gitDirectory: String, message: String) async throws -> String {
+        let index = repositoriesDirectory + "/.index-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: index) }
+        let environment = ["GIT_INDEX_FILE": index]
+        let treeOptions = ["--git-dir=\(gitDirectory)", "--work-tree=\(directory)"]
+        try await git.run(
+            treeOptions + ["-c", "core.excludesFile=\(excludesFile)", "add", "-A", "."], in: directory, environment: environment)
+        try await git.run(
+            treeOptions + ["-c", "core.logAllRefUpdates=false", "commit", "--quiet", "--no-verify", "--allow-empty", "-m", message],
+            in: directory, environment: environment)
+        if let commit = SandboxManager.looseRef(gitDirectory + "/refs/heads/base") { return commit }
+        return try await git.run(["--git-dir=\(gitDirectory)", "rev-parse", "--verify", "refs/heads/base^{commit}"], in: root)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The commit id in a loose ref file, or nil (no such file, or no id in it).
+    static func looseRef(_ path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return id.count == 40 && id.allSatisfy(\.isHexDigit) ? id : nil
     }
 
     /// The base of an existing git repository at `revision` (a user's checkout, or a
@@ -176,7 +212,7 @@ public struct SandboxManager: Sendable {
         let gitDirectory = repositoriesDirectory + "/clone-" + SandboxManager.stableHash(objects) + ".git"
         if !FileManager.default.fileExists(atPath: gitDirectory + "/HEAD") {
             let staging = repositoriesDirectory + "/.init-\(UUID().uuidString).git"
-            try await git.run(["init", "--bare", "--quiet", staging], in: root)
+            try await git.run(SandboxManager.initBare(staging), in: root)
             try (objects + "\n").write(toFile: staging + "/objects/info/alternates", atomically: true, encoding: .utf8)
             do {
                 try FileManager.default.moveItem(atPath: staging, toPath: gitDirectory)
@@ -188,6 +224,13 @@ public struct SandboxManager: Sendable {
         // A ref per commit keeps it reachable in the scratch repository.
         _ = try? await git.runOutcome(["--git-dir=\(gitDirectory)", "update-ref", "refs/bases/\(commit)", commit], in: root)
         return BaseRepository(gitDirectory: gitDirectory, commit: commit)
+    }
+
+    /// `git init` of a bare base repository without git's template: no sample hooks (hooks
+    /// never run here), no `description` or `info/exclude` — 9 files and folders instead of
+    /// 27, which counts where every task makes its own repository.
+    static func initBare(_ path: String, branch: String? = nil) -> [String] {
+        ["init", "--bare", "--quiet", "--template="] + (branch.map { ["--initial-branch=\($0)"] } ?? []) + [path]
     }
 
     /// The git directory of a repository on disk, found without running git in it:
@@ -234,6 +277,51 @@ public struct SandboxManager: Sendable {
     /// The attempt's own folder is made first (and marked as Patchloop's), so no concurrent
     /// cleanup can take its group folder away while `git worktree add` fills it.
     public func makeSandbox(from base: BaseRepository, group: String, name: String) async throws -> Sandbox {
+        let path = try makeSandboxFolder(group: group, name: name)
+        do {
+            try await RepositoryLocks.shared.withLock(base.gitDirectory) {
+                try await git.run(
+                    ["--git-dir=\(base.gitDirectory)", "-c", "checkout.workers=0", "worktree", "add", "--detach", "--quiet", path, base.commit],
+                    in: root)
+            }
+            let worktreeGit = try WorktreeGit.forNewWorktree(path, repository: base.gitDirectory)
+            return Sandbox(path: path, base: base, git: worktreeGit, excludesFile: excludesFile)
+        } catch {
+            _ = rmdir(path)
+            try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
+            throw error
+        }
+    }
+
+    /// Checks out `base` into a plain folder at `Sandboxes/<group>/<name>`: the commit's files
+    /// and a private index beside the folder (`.<name>.index`), with nothing registered in the
+    /// base repository.
+    ///
+    /// One git process (`read-tree -u`) where a worktree takes three to make and one to
+    /// remove, no per-repository lock, and removal without git: the checkout for grading,
+    /// which needs the files, `apply` and `git checkout -- PATHS`, but no `.git` in the tree
+    /// and nothing that lists the repository's worktrees. Every git call still names the
+    /// repository, the tree and the index explicitly (`sandbox.git`).
+    public func makeCheckout(from base: BaseRepository, group: String, name: String) async throws -> Sandbox {
+        let path = try makeSandboxFolder(group: group, name: name)
+        let index = indexPath(group: group, name: name)
+        let checkoutGit = WorktreeGit(gitDirectory: base.gitDirectory, workTree: path, indexFile: index)
+        do {
+            try await checkoutGit.run(["-c", "checkout.workers=0", "read-tree", "--reset", "-u", base.commit])
+            return Sandbox(path: path, base: base, git: checkoutGit, excludesFile: excludesFile)
+        } catch {
+            // Only what this call made: the folder it created (with what read-tree wrote) and the index.
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: index)
+            try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
+            throw error
+        }
+    }
+
+    /// Makes the empty folder `Sandboxes/<group>/<name>` and its marker. The attempt's own
+    /// folder is made before anything fills it, so no concurrent cleanup can take its group
+    /// folder away meanwhile.
+    private func makeSandboxFolder(group: String, name: String) throws -> String {
         for (field, value) in [("run id", group), ("sandbox name", name)] {
             if let problem = SafeName.problem(with: value) { throw SandboxError("\(field) '\(value)' \(problem)") }
         }
@@ -254,19 +342,13 @@ public struct SandboxManager: Sendable {
         }
         guard made else { throw SandboxError("cannot make \(path): its folder keeps disappearing") }
         try? "\(getpid())\n".write(toFile: markerPath(group: group, name: name), atomically: false, encoding: .utf8)
-        do {
-            try await RepositoryLocks.shared.withLock(base.gitDirectory) {
-                try await git.run(
-                    ["--git-dir=\(base.gitDirectory)", "-c", "checkout.workers=0", "worktree", "add", "--detach", "--quiet", path, base.commit],
-                    in: root)
-            }
-            let worktreeGit = try WorktreeGit.forNewWorktree(path, repository: base.gitDirectory)
-            return Sandbox(path: path, base: base, git: worktreeGit, excludesFile: excludesFile)
-        } catch {
-            _ = rmdir(path)
-            try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
-            throw error
-        }
+        return path
+    }
+
+    /// `Sandboxes/<group>/.<name>.index`: the index of a plain checkout, outside its tree
+    /// (and so out of reach of what runs in the sandbox).
+    func indexPath(group: String, name: String) -> String {
+        root + "/" + group + "/." + name + ".index"
     }
 
     /// `Sandboxes/<group>/.<name>.patchloop`: proof that Patchloop made `<name>` there.
@@ -274,15 +356,15 @@ public struct SandboxManager: Sendable {
         root + "/" + group + "/." + name + ".patchloop"
     }
 
-    /// Removes a sandbox's worktree and its registration in the base repository.
+    /// Removes a sandbox: a worktree and its registration in the base repository, or a
+    /// plain checkout and its index.
     public func remove(_ sandbox: Sandbox) async {
-        _ = try? await RepositoryLocks.shared.withLock(sandbox.base.gitDirectory) {
-            let outcome = try? await git.runOutcome(
-                ["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "remove", "--force", "--force", sandbox.path], in: root)
-            if outcome?.succeeded != true {
-                try? FileManager.default.removeItem(atPath: sandbox.path)
-                _ = try? await git.runOutcome(["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "prune"], in: root)
-            }
+        if let index = sandbox.git.indexFile {
+            // Nothing of a plain checkout is registered in the repository: no git, no lock.
+            try? FileManager.default.removeItem(atPath: sandbox.path)
+            try? FileManager.default.removeItem(atPath: index)
+        } else {
+            await removeWorktree(sandbox)
         }
         let parent = (sandbox.path as NSString).deletingLastPathComponent
         let name = (sandbox.path as NSString).lastPathComponent
@@ -292,9 +374,21 @@ public struct SandboxManager: Sendable {
         _ = rmdir(parent)
     }
 
-    /// Removes what a crashed process left at `Sandboxes/<group>/<name>` (a worktree it never
-    /// removed), so the attempt can be made again under the same name. Only what Patchloop
-    /// can prove it made goes: a folder with its marker, or a worktree registered in `base`.
+    private func removeWorktree(_ sandbox: Sandbox) async {
+        _ = try? await RepositoryLocks.shared.withLock(sandbox.base.gitDirectory) {
+            let outcome = try? await git.runOutcome(
+                ["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "remove", "--force", "--force", sandbox.path], in: root)
+            if outcome?.succeeded != true {
+                try? FileManager.default.removeItem(atPath: sandbox.path)
+                _ = try? await git.runOutcome(["--git-dir=\(sandbox.base.gitDirectory)", "worktree", "prune"], in: root)
+            }
+        }
+    }
+
+    /// Removes what a crashed process left at `Sandboxes/<group>/<name>` (a worktree or a
+    /// plain checkout it never removed, with a checkout's index), so the attempt can be made
+    /// again under the same name. Only what Patchloop can prove it made goes: a folder with
+    /// its marker, or a worktree registered in `base`.
     public func removeLeftover(group: String, name: String, base: BaseRepository) async {
         guard SafeName.isSafe(group), SafeName.isSafe(name) else { return }
         let path = root + "/" + group + "/" + name
@@ -302,6 +396,7 @@ public struct SandboxManager: Sendable {
         let registrations = SandboxManager.registrations(of: path, in: base)
         guard FileManager.default.fileExists(atPath: marker) || !registrations.isEmpty else { return }
         try? FileManager.default.removeItem(atPath: path)
+        try? FileManager.default.removeItem(atPath: indexPath(group: group, name: name))
         _ = try? await RepositoryLocks.shared.withLock(base.gitDirectory) {
             // A `worktree add` killed half-way leaves its entry locked, where `prune` never
             // looks: the entries that name this path are removed by hand.

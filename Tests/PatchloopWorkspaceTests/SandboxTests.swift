@@ -66,6 +66,28 @@ struct SandboxTests {
         #expect(try await sandbox.diff().isEmpty)
     }
 
+    @Test("concurrent callers for one task's files all get the same base commit, whoever makes the repository; an empty folder is a base too")
+    func concurrentBasesAgree() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write(["files/a.txt": "one\n", "files/b/c.txt": "two\n"])
+        try FileManager.default.createDirectory(atPath: directory.path + "/empty", withIntermediateDirectories: true)
+        let manager = SandboxManager(root: directory.path + "/Sandboxes")
+        let commits = try await withThrowingTaskGroup(of: String.self) { tasks in
+            for _ in 0..<8 {
+                tasks.addTask { try await manager.baseRepository(forFilesIn: directory.path + "/files", name: "t").commit }
+            }
+            return try await tasks.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(commits.count == 1)
+        let reference = try await SandboxManager(root: directory.path + "/Other").baseRepository(forFilesIn: directory.path + "/files", name: "t")
+        #expect(commits == [reference.commit])
+        let empty = try await manager.baseRepository(forFilesIn: directory.path + "/empty", name: "e")
+        let checkout = try await manager.makeCheckout(from: empty, group: "g", name: "e")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: checkout.path).isEmpty)
+        await manager.remove(checkout)
+    }
+
     @Test("a missing task repository and a taken sandbox name are clear errors")
     func errors() async throws {
         let directory = try TemporaryDirectory()
