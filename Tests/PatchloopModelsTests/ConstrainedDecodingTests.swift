@@ -172,9 +172,13 @@ struct EndpointSlotTests {
         }
         #expect(server.peakConcurrency == 1)
         let waits = responses.map(\.slotWait).sorted()
-        #expect(waits[0] < 0.2 && waits[1] >= 0.25 && waits[2] >= 0.55, "\(waits)")
-        // The server answered each in its 0.3 s: the latency excludes the wait.
-        #expect(responses.allSatisfy { $0.latency < 1.0 })
+        // Lower bounds only (a loaded machine makes everything slower, never faster): the first
+        // took the free slot without waiting for an answer, the others waited for one or two.
+        #expect(waits[0] < 0.3 && waits[1] >= 0.25 && waits[2] >= 0.55, "\(waits)")
+        // The latency excludes the wait: had it included it, the last one's would be at least
+        // its wait plus the server's 0.3 s.
+        let last = try #require(responses.max { $0.slotWait < $1.slotWait })
+        #expect(last.latency < last.slotWait + 0.3, "latency \(last.latency), wait \(last.slotWait)")
         #expect(slots.inUse == 0)
     }
 

@@ -76,7 +76,7 @@ struct BubblewrapTests {
         let started = Date()
         let outcome = try await sandboxed("sleep 60 & sleep 60", in: directory.path, timeout: 1)
         #expect(outcome.timedOut)
-        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Date().timeIntervalSince(started) < 30, "the 60 s child was stopped long before its end")
     }
 }
 
