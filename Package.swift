@@ -40,6 +40,9 @@ let package = Package(
         .target(
             name: "PatchloopTasks", dependencies: ["PatchloopCore", "PatchloopWorkspace", "PatchloopTools"], swiftSettings: swiftSettings),
         .target(
+            name: "PatchloopSynth", dependencies: ["PatchloopCore", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings),
+        .target(
             name: "PatchloopAgent",
             dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
             swiftSettings: swiftSettings
@@ -70,7 +73,7 @@ let package = Package(
             name: "patchloop",
             dependencies: [
                 "PatchloopCore", "PatchloopAgent", "PatchloopEval", "PatchloopExport", "PatchloopModels", "PatchloopReport", "PatchloopSolve",
-                "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace",
+                "PatchloopSynth", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -138,6 +141,11 @@ let package = Package(
         .testTarget(
             name: "PatchloopTasksTests",
             dependencies: ["PatchloopCore", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace", "PatchloopTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopSynthTests",
+            dependencies: ["PatchloopCore", "PatchloopEval", "PatchloopSynth", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
