@@ -18,8 +18,8 @@ public enum ProblemStatementWriter {
         text += "\n\nThese tests passed before and fail now:\n"
         for test in failToPass.prefix(limit) {
             text += "\n- `\(test)`"
-            var evidence = (blocks[blockHeader(test)] ?? []).filter { line in !changed.contains { line.contains($0) } }
-            if evidence.isEmpty, let message = summaries[test], !changed.contains(where: { message.contains($0) }) {
+            var evidence = (blocks[blockHeader(test)] ?? []).filter { line in !changed.contains { contains(line, $0) } }
+            if evidence.isEmpty, let message = summaries[test], !changed.contains(where: { contains(message, $0) }) {
                 evidence = [message]
             }
             if !evidence.isEmpty {
@@ -33,9 +33,23 @@ public enum ProblemStatementWriter {
         return text
     }
 
-    /// Whether `statement` holds any line the patch adds or removes (trimmed, at least 4 characters).
+    /// Whether `statement` holds any line the patch adds or removes (trimmed, at least 4
+    /// characters), as whole words: `pass` leaks, `passes` does not.
     public static func leaks(_ statement: String, goldPatch: String) -> Bool {
-        changedLines(goldPatch).contains { statement.contains($0) }
+        changedLines(goldPatch).contains { contains(statement, $0) }
+    }
+
+    /// `text` holds `line` with no identifier character glued to either end.
+    static func contains(_ text: String, _ line: String) -> Bool {
+        func isWord(_ character: Character?) -> Bool { character.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false }
+        var searchStart = text.startIndex
+        while let found = text.range(of: line, range: searchStart..<text.endIndex) {
+            let before = found.lowerBound > text.startIndex ? text[text.index(before: found.lowerBound)] : nil
+            let after = found.upperBound < text.endIndex ? text[found.upperBound] : nil
+            if !(isWord(line.first) && isWord(before)) && !(isWord(line.last) && isWord(after)) { return true }
+            searchStart = text.index(after: found.lowerBound)
+        }
+        return false
     }
 
     static func changedLines(_ patch: String) -> [String] {
