@@ -81,9 +81,17 @@ public struct TaskSynthesizer: Sendable {
         let (root, head) = try await openCheckout()
         let name = String((root as NSString).lastPathComponent.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
         let output = URL(fileURLWithPath: request.outputDirectory).standardizedFileURL.path
+        if TaskSynthesizer.isInside(output, root) {
+            throw SynthError(.usage, "--out \(request.outputDirectory) lies inside \(root), which synthesis leaves untouched: choose a folder outside it")
+        }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let scratch = try await SynthScratchRepository.prepare(at: output + "/.repos/\(name).git", from: root, head: head)
-        let sandboxes = SandboxManager(root: request.sandboxRoot)
+        var sandboxRoot = request.sandboxRoot
+        if TaskSynthesizer.isInside(sandboxRoot, root) {
+            sandboxRoot = output + "/.sandboxes"
+            progress("\(request.sandboxRoot) lies inside the checkout, which synthesis leaves untouched: worktrees go to \(sandboxRoot)")
+        }
+        let sandboxes = SandboxManager(root: sandboxRoot)
         let group = "synth-\(UUID().uuidString.prefix(8).lowercased())"
         var summary = SynthSummary(repository: root, head: head, testCommand: request.testCommand, seed: request.seed)
 
@@ -272,6 +280,13 @@ public struct TaskSynthesizer: Sendable {
         let head = try await git.runOutcome(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], in: root, environment: ["GIT_OPTIONAL_LOCKS": "0"])
         guard head.succeeded else { throw SynthError(.usage, "\(root) has no commit yet: synthesis starts from HEAD") }
         return (root, head.standardOutput.text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Whether `path` is `root` or lies under it (symbolic links resolved).
+    static func isInside(_ path: String, _ root: String) -> Bool {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        let top = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath().path
+        return absolute == top || absolute.hasPrefix(top + "/")
     }
 
     private func progress(_ text: String) { onProgress?(text) }
