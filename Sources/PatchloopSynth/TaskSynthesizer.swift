@@ -17,7 +17,7 @@ public struct SynthRequest: Sendable {
     public var outputDirectory: String
     public var workers: Int
     public var seed: UInt64
-    /// Only `python` makes candidates so far.
+    /// `python`, `swift`, `c`.
     public var languages: [String]
     public var sandboxRoot: String
     public var isolation: CommandIsolation
@@ -28,7 +28,7 @@ public struct SynthRequest: Sendable {
 
     public init(
         repository: String, testCommand: String, parserName: String, count: Int = 50, outputDirectory: String, workers: Int = 2,
-        seed: UInt64 = 0, languages: [String] = ["python"], sandboxRoot: String = "Sandboxes", isolation: CommandIsolation = .bubblewrap,
+        seed: UInt64 = 0, languages: [String] = ["python", "swift", "c"], sandboxRoot: String = "Sandboxes", isolation: CommandIsolation = .bubblewrap,
         testTimeout: Double = 900, maxPerFunction: Int = 3, maxPerFile: Int = 20
     ) {
         self.repository = repository
@@ -66,6 +66,7 @@ public struct TaskSynthesizer: Sendable {
         case kept(failToPass: [String], passToPass: [String], log: String)
         case breaksNothing
         case timedOut
+        case doesNotBuild
         case doesNotApply(String)
     }
 
@@ -75,8 +76,8 @@ public struct TaskSynthesizer: Sendable {
             throw SynthError(.usage, "unknown test log parser '\(request.parserName)'; known: \(TestLogParsers.names.joined(separator: ", "))")
         }
         let languages = Set(request.languages.map { $0.lowercased() })
-        guard languages.contains("python") else {
-            throw SynthError(.usage, "--languages \(request.languages.joined(separator: ",")): only python makes bug candidates so far")
+        if let unknown = languages.subtracting(["python", "swift", "c"]).sorted().first {
+            throw SynthError(.usage, "--languages: '\(unknown)' makes no bug candidates; known: python, swift, c")
         }
         let (root, head) = try await openCheckout()
         let name = String((root as NSString).lastPathComponent.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
@@ -120,11 +121,22 @@ public struct TaskSynthesizer: Sendable {
                     "the test suite of \(root) cannot be a baseline: `\(request.testCommand)` \(why) (exit \(first.exitCode.map(String.init) ?? "none")); give the right command with --test-cmd. The log ends:\n"
                         + String(first.output.suffix(2000)))
             }
-            let files = try await Git().run(["--git-dir=\(scratch.gitDirectory)", "ls-tree", "-r", "--name-only", "-z", head], in: output)
-                .split(separator: "\0").map(String.init).filter(PythonBugCandidates.isSourceFile)
-            let generated = try await PythonBugCandidates.candidates(files: files, in: baselineSandbox.path, isolation: request.isolation)
-            candidates = generated.candidates
-            summary.filesSkipped = generated.skipped
+            let tracked = try await Git().run(["--git-dir=\(scratch.gitDirectory)", "ls-tree", "-r", "--name-only", "-z", head], in: output)
+                .split(separator: "\0").map(String.init)
+            var found: [BugCandidate] = []
+            if languages.contains("python") {
+                let generated = try await PythonBugCandidates.candidates(
+                    files: tracked.filter(PythonBugCandidates.isSourceFile), in: baselineSandbox.path, isolation: request.isolation)
+                found += generated.candidates
+                summary.filesSkipped = generated.skipped
+            }
+            for file in tracked where CFamilyBugCandidates.isSourceFile(file) {
+                guard let language = CFamilyBugCandidates.language(of: file), languages.contains(language),
+                    let data = FileManager.default.contents(atPath: baselineSandbox.path + "/" + file)
+                else { continue }
+                found += CFamilyBugCandidates.candidates(file: file, source: String(decoding: data, as: UTF8.self))
+            }
+            candidates = found
         } catch {
             await sandboxes.remove(baselineSandbox)
             throw error
@@ -192,6 +204,8 @@ public struct TaskSynthesizer: Sendable {
                     summary.count(candidate.operatorName, \.breaksNothing)
                 case .timedOut:
                     summary.count(candidate.operatorName, \.slow)
+                case .doesNotBuild:
+                    summary.count(candidate.operatorName, \.notCompiling)
                 case .doesNotApply(let why):
                     summary.count(candidate.operatorName, \.notCompiling)
                     progress("\(id): does not apply: \(why)")
@@ -232,6 +246,8 @@ public struct TaskSynthesizer: Sendable {
             let report = try await suite.run(tests: [], in: sandbox.path)
             await sandboxes.remove(sandbox)
             if report.timedOut { return .timedOut }
+            // No test result at all: the build the test command runs failed (Swift, C), or the suite could not start.
+            if report.passed.isEmpty && report.failed.isEmpty && report.skipped.isEmpty { return .doesNotBuild }
             let passed = Set(report.passed)
             let failToPass = stable.filter { !passed.contains($0) }.sorted()
             guard !failToPass.isEmpty else { return .breaksNothing }
@@ -254,7 +270,8 @@ public struct TaskSynthesizer: Sendable {
             "instance_id": .string(id), "repo": .string(repositoryName), "problem_statement": .string(statement),
             "statement_source": .string(ProblemStatementWriter.source), "hints_text": "", "created_at": "", "version": "",
             "FAIL_TO_PASS": .array(failToPass.map { .string($0) }), "PASS_TO_PASS": .array(passToPass.map { .string($0) }),
-            "test_cmd": .string(request.testCommand), "log_parser": .string(request.parserName), "language": "python",
+            "test_cmd": .string(request.testCommand), "log_parser": .string(request.parserName),
+            "language": .string(CFamilyBugCandidates.language(of: candidate.file) ?? "python"),
             "timeout": .number(request.testTimeout), "base_commit": .string(commit.baseCommit),
             "repo_path": .string("../.repos/" + (scratch.gitDirectory as NSString).lastPathComponent),
             "synth": [

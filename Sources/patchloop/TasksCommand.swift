@@ -119,7 +119,8 @@ struct SynthTasks: AsyncParsableCommand {
         discussion: """
             Runs the tests twice at HEAD (tests whose result differs are flaky and never used), makes procedural bug \
             candidates in non-test Python files (flip a comparison, off-by-one, swap and/or, negate an if, drop an early \
-            return, swap two call arguments), runs the suite on each in a scratch worktree and keeps those that break a \
+            return, swap two call arguments) and Swift and C files (&&/||, comparisons; checked by the test command's \
+            build), runs the suite on each in a scratch worktree and keeps those that break a \
             test that passed. Each task's base commit (HEAD with the bug, without the failing tests' files) lives in \
             OUT/.repos/; gold.patch undoes the bug and test.patch brings the tests back. Your checkout is only read. \
             OUT/synth.json counts what was tried, dropped and kept. A rerun with the same --seed skips tasks already written.
@@ -149,8 +150,8 @@ struct SynthTasks: AsyncParsableCommand {
     @Option(help: "Seed of the candidate choice: the same seed makes the same tasks.")
     var seed: UInt64 = 0
 
-    @Option(help: "Languages to inject bugs into, comma-separated (python so far).")
-    var languages: String = "python"
+    @Option(help: "Languages to inject bugs into, comma-separated: python, swift, c.")
+    var languages: String = "python,swift,c"
 
     @Option(help: "A model for LM rewrites and statements (not supported yet).")
     var model: String?
