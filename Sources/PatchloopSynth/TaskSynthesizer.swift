@@ -25,11 +25,13 @@ public struct SynthRequest: Sendable {
     public var testTimeout: Double
     public var maxPerFunction: Int
     public var maxPerFile: Int
+    /// Combined tasks to add: each joins two kept bugs of one file into a multi-location fix.
+    public var combined: Int
 
     public init(
         repository: String, testCommand: String, parserName: String, count: Int = 50, outputDirectory: String, workers: Int = 2,
         seed: UInt64 = 0, languages: [String] = ["python", "swift", "c"], sandboxRoot: String = "Sandboxes", isolation: CommandIsolation = .bubblewrap,
-        testTimeout: Double = 900, maxPerFunction: Int = 3, maxPerFile: Int = 20
+        testTimeout: Double = 900, maxPerFunction: Int = 3, maxPerFile: Int = 20, combined: Int = 0
     ) {
         self.repository = repository
         self.testCommand = testCommand
@@ -44,6 +46,7 @@ public struct SynthRequest: Sendable {
         self.testTimeout = testTimeout
         self.maxPerFunction = maxPerFunction
         self.maxPerFile = maxPerFile
+        self.combined = combined
     }
 }
 
@@ -155,6 +158,7 @@ public struct TaskSynthesizer: Sendable {
         var perFunction: [String: Int] = [:]
         var perFile: [String: Int] = [:]
         var seenFailures = Set<String>()
+        var keptByFile: [String: [BugCandidate]] = [:]
         var queue = ordered[...]
         while summary.kept < request.count, !queue.isEmpty {
             try Task.checkCancellation()
@@ -222,8 +226,53 @@ public struct TaskSynthesizer: Sendable {
                     perFile[candidate.file, default: 0] += 1
                     summary.count(candidate.operatorName, \.kept)
                     summary.written.append(id)
+                    keptByFile[candidate.file, default: []].append(candidate)
                     progress("kept \(id): \(candidate.operatorName) in \(candidate.function) (\(candidate.file):\(candidate.line)), \(failToPass.count) failing")
                 }
+            }
+        }
+        // Combined bugs: two bugs this run kept in one file (in the order kept), joined and validated again.
+        var pairs: [(BugCandidate, BugCandidate)] = []
+        for file in keptByFile.keys.sorted() {
+            // Far enough apart that the two hunks' context lines do not overlap.
+            var unpaired = keptByFile[file] ?? []
+            while let first = unpaired.first {
+                unpaired.removeFirst()
+                guard let partner = unpaired.firstIndex(where: { abs($0.line - first.line) > 6 }) else { continue }
+                pairs.append((first, unpaired.remove(at: partner)))
+            }
+        }
+        var combinedWritten = 0
+        for (first, second) in pairs where combinedWritten < request.combined {
+            try Task.checkCancellation()
+            summary.count("combined", \.tried)
+            let began = Date()
+            guard let joined = try await join(first, second, sandboxes: sandboxes, base: scratch.base, group: group) else {
+                summary.count("combined", \.notCompiling)
+                continue
+            }
+            let id = "\(name).synth.combined.\(SynthSummary.stableHash(joined.diff).prefix(10))"
+            if FileManager.default.fileExists(atPath: output + "/" + id + "/task.json") {
+                summary.count("combined", \.kept)
+                summary.alreadyWritten += 1
+                combinedWritten += 1
+                continue
+            }
+            let verdict = try await validate(
+                joined, name: id, stable: stable, suite: candidateSuite, sandboxes: sandboxes, base: scratch.base, group: group)
+            summary.validationSeconds += Date().timeIntervalSince(began)
+            switch verdict {
+            case .kept(let failToPass, let passToPass, let log):
+                try await write(
+                    id: id, candidate: joined, failToPass: failToPass, passToPass: passToPass, log: log, repositoryName: name, scratch: scratch,
+                    output: output)
+                summary.count("combined", \.kept)
+                summary.written.append(id)
+                combinedWritten += 1
+                progress("kept \(id): \(joined.function) (\(joined.file)), \(failToPass.count) failing")
+            case .timedOut: summary.count("combined", \.slow)
+            case .breaksNothing: summary.count("combined", \.breaksNothing)
+            case .doesNotBuild, .doesNotApply: summary.count("combined", \.notCompiling)
             }
         }
         summary.duration = Date().timeIntervalSince(started)
@@ -258,6 +307,29 @@ public struct TaskSynthesizer: Sendable {
         }
     }
 
+    /// Both bugs applied in one worktree, as one candidate; nil when the second does not apply on the first.
+    func join(_ first: BugCandidate, _ second: BugCandidate, sandboxes: SandboxManager, base: BaseRepository, group: String) async throws
+        -> BugCandidate?
+    {
+        let sandbox = try await sandboxes.makeSandbox(from: base, group: group, name: "join-" + SynthSummary.stableHash(first.diff + second.diff))
+        let diff: String?
+        do {
+            var applied = true
+            for part in [first, second] where applied {
+                applied = try await sandbox.git.runOutcome(["apply", "-"], input: Data(part.diff.utf8)).succeeded
+            }
+            diff = applied ? try await sandbox.diff() : nil
+        } catch {
+            await sandboxes.remove(sandbox)
+            throw error
+        }
+        await sandboxes.remove(sandbox)
+        guard let diff else { return nil }
+        return BugCandidate(
+            file: first.file, operatorName: "combined", function: first.function + "+" + second.function, line: min(first.line, second.line),
+            diff: diff, compiles: true)
+    }
+
     /// Commits the bug in the scratch repository and writes the task folder.
     func write(
         id: String, candidate: BugCandidate, failToPass: [String], passToPass: [String], log: String, repositoryName: String,
@@ -275,7 +347,7 @@ public struct TaskSynthesizer: Sendable {
             "timeout": .number(request.testTimeout), "base_commit": .string(commit.baseCommit),
             "repo_path": .string("../.repos/" + (scratch.gitDirectory as NSString).lastPathComponent),
             "synth": [
-                "operator": .string(candidate.operatorName), "file": .string(candidate.file), "function": .string(candidate.function),
+                "operator": .string(candidate.operatorName), "parts": .number(Double(candidate.operatorName == "combined" ? 2 : 1)), "file": .string(candidate.file), "function": .string(candidate.function),
                 "line": .number(Double(candidate.line)), "source_commit": .string(scratch.head), "seed": .number(Double(request.seed)),
             ],
         ]

@@ -153,6 +153,9 @@ struct SynthTasks: AsyncParsableCommand {
     @Option(help: "Languages to inject bugs into, comma-separated: python, swift, c.")
     var languages: String = "python,swift,c"
 
+    @Option(help: "Combined tasks to add, each joining two kept bugs of one file (a multi-location fix).")
+    var combined: Int = 0
+
     @Option(help: "A model for LM rewrites and statements (not supported yet).")
     var model: String?
 
@@ -188,7 +191,7 @@ struct SynthTasks: AsyncParsableCommand {
             let request = SynthRequest(
                 repository: repo, testCommand: detected.command, parserName: parser, count: count, outputDirectory: out, workers: workers,
                 seed: seed, languages: languages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), testTimeout: testTimeout)
+                sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), testTimeout: testTimeout, combined: combined)
             let summary: SynthSummary
             do {
                 summary = try await TaskSynthesizer(request: request, onProgress: { printError($0) }).run()
