@@ -337,7 +337,11 @@ public struct TaskSynthesizer: Sendable {
     ) async throws {
         let testFiles = Set(failToPass.compactMap { test in test.range(of: "::").map { String(test[..<$0.lowerBound]) } }).sorted()
         let commit = try await scratch.commitTask(id: id, bug: candidate.diff, hiddenTests: testFiles)
-        let statement = ProblemStatementWriter.statement(failToPass: failToPass, log: log, goldPatch: commit.goldPatch)
+        var statement = ProblemStatementWriter.statement(failToPass: failToPass, log: log, goldPatch: commit.goldPatch)
+        if ProblemStatementWriter.leaks(statement, goldPatch: commit.goldPatch) {
+            // A test name or the report's own words hold a changed line: the names alone, in a form that cannot.
+            statement = ProblemStatementWriter.statement(failToPass: failToPass, log: "", goldPatch: commit.goldPatch)
+        }
         let document: [String: JSONValue] = [
             "instance_id": .string(id), "repo": .string(repositoryName), "problem_statement": .string(statement),
             "statement_source": .string(ProblemStatementWriter.source), "hints_text": "", "created_at": "", "version": "",
