@@ -35,6 +35,8 @@ public struct SynthSummary: Sendable {
     public var written: [String] = []
     /// Kept candidates whose task an earlier run had written already.
     public var alreadyWritten = 0
+    /// Candidates dropped after only the test files that import their module ran (all of those passed).
+    public var droppedByCoveringTests = 0
     public var validationSeconds = 0.0
     public var duration = 0.0
 
@@ -72,6 +74,7 @@ public struct SynthSummary: Sendable {
             "candidates": total.json,
             "per_operator": .object(perOperator.mapValues(\.json)),
             "written": .array(written.map { .string($0) }), "already_written": .number(Double(alreadyWritten)),
+            "dropped_by_covering_tests": .number(Double(droppedByCoveringTests)),
             "seconds_per_kept_task": written.isEmpty ? .null : .number(duration / Double(written.count)),
             "validation_seconds": .number(validationSeconds), "duration": .number(duration),
         ]

@@ -68,6 +68,8 @@ public struct TaskSynthesizer: Sendable {
     enum Verdict: Sendable {
         case kept(failToPass: [String], passToPass: [String], log: String)
         case breaksNothing
+        /// Nothing broke in the test files that import the changed module; the full suite did not run.
+        case breaksNothingInCoveringTests
         case timedOut
         case doesNotBuild
         case doesNotApply(String)
@@ -105,6 +107,7 @@ public struct TaskSynthesizer: Sendable {
             command: request.testCommand, parser: parser, isolation: request.isolation, timeout: request.testTimeout, hiddenPaths: [output])
         let stable: Set<String>
         let candidates: [BugCandidate]
+        let covering: CoveringTests
         let baselineSeconds: Double
         do {
             progress("baseline: running `\(request.testCommand)` twice at HEAD \(head.prefix(12))…")
@@ -140,6 +143,7 @@ public struct TaskSynthesizer: Sendable {
                 found += CFamilyBugCandidates.candidates(file: file, source: String(decoding: data, as: UTF8.self))
             }
             candidates = found
+            covering = CoveringTests(trackedFiles: tracked, worktree: baselineSandbox.path)
         } catch {
             await sandboxes.remove(baselineSandbox)
             throw error
@@ -192,7 +196,7 @@ public struct TaskSynthesizer: Sendable {
                         let began = Date()
                         let verdict = try await validate(
                             item.candidate, name: item.id, stable: stable, suite: candidateSuite, sandboxes: sandboxes, base: scratch.base,
-                            group: group)
+                            group: group, firstRunning: covering.files(covering: item.candidate.file))
                         return (index, verdict, Date().timeIntervalSince(began))
                     }
                 }
@@ -206,6 +210,9 @@ public struct TaskSynthesizer: Sendable {
                 switch verdict {
                 case .breaksNothing:
                     summary.count(candidate.operatorName, \.breaksNothing)
+                case .breaksNothingInCoveringTests:
+                    summary.count(candidate.operatorName, \.breaksNothing)
+                    summary.droppedByCoveringTests += 1
                 case .timedOut:
                     summary.count(candidate.operatorName, \.slow)
                 case .doesNotBuild:
@@ -271,7 +278,7 @@ public struct TaskSynthesizer: Sendable {
                 combinedWritten += 1
                 progress("kept \(id): \(joined.function) (\(joined.file)), \(failToPass.count) failing")
             case .timedOut: summary.count("combined", \.slow)
-            case .breaksNothing: summary.count("combined", \.breaksNothing)
+            case .breaksNothing, .breaksNothingInCoveringTests: summary.count("combined", \.breaksNothing)
             case .doesNotBuild, .doesNotApply: summary.count("combined", \.notCompiling)
             }
         }
@@ -283,7 +290,7 @@ public struct TaskSynthesizer: Sendable {
     /// Applies the bug in a fresh worktree and runs the whole suite there.
     func validate(
         _ candidate: BugCandidate, name: String, stable: Set<String>, suite: TaskTestSuite, sandboxes: SandboxManager, base: BaseRepository,
-        group: String
+        group: String, firstRunning testFiles: [String]? = nil
     ) async throws -> Verdict {
         let sandbox = try await sandboxes.makeSandbox(from: base, group: group, name: name)
         do {
@@ -291,6 +298,15 @@ public struct TaskSynthesizer: Sendable {
             guard applied.succeeded else {
                 await sandboxes.remove(sandbox)
                 return .doesNotApply(applied.standardError.text)
+            }
+            if let testFiles, suite.parser.selecting(testFiles, command: suite.command) != nil {
+                // The tests that import the changed module first: when none of theirs breaks, no full run.
+                let first = try await suite.run(tests: testFiles, in: sandbox.path)
+                let covered = stable.filter { test in testFiles.contains { test.hasPrefix($0 + "::") } }
+                if !first.timedOut, !covered.isEmpty, covered.isSubset(of: Set(first.passed)) {
+                    await sandboxes.remove(sandbox)
+                    return .breaksNothingInCoveringTests
+                }
             }
             let report = try await suite.run(tests: [], in: sandbox.path)
             await sandboxes.remove(sandbox)

@@ -76,3 +76,22 @@ struct StatementLeakTests {
         #expect(ProblemStatementWriter.leaks("> pass", goldPatch: gold))
     }
 }
+
+@Suite("tests that cover a module")
+struct CoveringTestsTests {
+    @Test("test files whose imports name the module; none when every test file does")
+    func covering() throws {
+        let directory = try TemporaryDirectory(prefix: "synth-covering")
+        defer { directory.remove() }
+        try directory.write([
+            "tests/test_core.py": "from mylib.core import clamp\n", "tests/test_text.py": "import mylib.text as text\n",
+            "tests/test_all.py": "from mylib import core, text\n", "tests/helpers.py": "import mylib.core\n",
+        ])
+        let files = ["tests/test_core.py", "tests/test_text.py", "tests/test_all.py", "tests/helpers.py", "mylib/core.py"]
+        let covering = CoveringTests(trackedFiles: files, worktree: directory.path)
+        #expect(covering.files(covering: "mylib/core.py") == ["tests/test_all.py", "tests/test_core.py"])
+        #expect(covering.files(covering: "mylib/text.py") == ["tests/test_all.py", "tests/test_text.py"])
+        #expect(covering.files(covering: "mylib/__init__.py") == nil, "every test file imports mylib")
+        #expect(covering.files(covering: "mylib/unused.py") == nil)
+    }
+}
