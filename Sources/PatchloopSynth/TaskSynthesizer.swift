@@ -145,7 +145,7 @@ public struct TaskSynthesizer: Sendable {
             candidates = found
             covering = CoveringTests(trackedFiles: tracked, worktree: baselineSandbox.path)
         } catch {
-            await sandboxes.remove(baselineSandbox)
+            await Task.detached { await sandboxes.remove(baselineSandbox) }.value
             throw error
         }
         await sandboxes.remove(baselineSandbox)
@@ -237,6 +237,9 @@ public struct TaskSynthesizer: Sendable {
                     progress("kept \(id): \(candidate.operatorName) in \(candidate.function) (\(candidate.file):\(candidate.line)), \(failToPass.count) failing")
                 }
             }
+            // Counts so far, so that a run stopped midway still tells what it did.
+            summary.duration = Date().timeIntervalSince(started)
+            try? (summary.json.prettyEncoded() + "\n").write(toFile: output + "/synth.json", atomically: true, encoding: .utf8)
         }
         // Combined bugs: two bugs this run kept in one file (in the order kept), joined and validated again.
         var pairs: [(BugCandidate, BugCandidate)] = []
@@ -302,6 +305,7 @@ public struct TaskSynthesizer: Sendable {
             if let testFiles, suite.parser.selecting(testFiles, command: suite.command) != nil {
                 // The tests that import the changed module first: when none of theirs breaks, no full run.
                 let first = try await suite.run(tests: testFiles, in: sandbox.path)
+                try Task.checkCancellation()
                 let covered = stable.filter { test in testFiles.contains { test.hasPrefix($0 + "::") } }
                 if !first.timedOut, !covered.isEmpty, covered.isSubset(of: Set(first.passed)) {
                     await sandboxes.remove(sandbox)
@@ -309,6 +313,8 @@ public struct TaskSynthesizer: Sendable {
                 }
             }
             let report = try await suite.run(tests: [], in: sandbox.path)
+            // A run killed by an interruption says nothing about the candidate.
+            try Task.checkCancellation()
             await sandboxes.remove(sandbox)
             if report.timedOut { return .timedOut }
             // No test result at all: the build the test command runs failed (Swift, C), or the suite could not start.
@@ -318,7 +324,8 @@ public struct TaskSynthesizer: Sendable {
             guard !failToPass.isEmpty else { return .breaksNothing }
             return .kept(failToPass: failToPass, passToPass: stable.subtracting(failToPass).sorted(), log: report.output)
         } catch {
-            await sandboxes.remove(sandbox)
+            // Detached: a cancelled run (SIGINT, SIGTERM) still removes its worktree.
+            await Task.detached { await sandboxes.remove(sandbox) }.value
             throw error
         }
     }
@@ -336,7 +343,8 @@ public struct TaskSynthesizer: Sendable {
             }
             diff = applied ? try await sandbox.diff() : nil
         } catch {
-            await sandboxes.remove(sandbox)
+            // Detached: a cancelled run (SIGINT, SIGTERM) still removes its worktree.
+            await Task.detached { await sandboxes.remove(sandbox) }.value
             throw error
         }
         await sandboxes.remove(sandbox)
