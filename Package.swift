@@ -13,7 +13,7 @@ let swiftSettings: [SwiftSetting] = [
 ///     patchloop, patchloop-bench            command-line tools
 ///     PatchloopSolve  PatchloopExport  PatchloopReport   solve; fine-tuning export, flywheel; HTML report
 ///     PatchloopEval                         attempts, scoring, runs, the attempt record
-///     PatchloopEnvironments                 per-task environments: built once, cached, activated
+///     PatchloopEnvironments  PatchloopSynth  per-task environments (built once, cached); task synthesis
 ///     PatchloopAgent  PatchloopTasks        the loop; tasks, importers, log parsers, test suite
 ///     PatchloopTools  PatchloopModels       tools; providers and the model registry
 ///     PatchloopWorkspace  PatchloopHTTP     sandbox, processes, git; libcurl client
@@ -42,6 +42,9 @@ let package = Package(
             name: "PatchloopTasks", dependencies: ["PatchloopCore", "PatchloopWorkspace", "PatchloopTools"], swiftSettings: swiftSettings),
         .target(
             name: "PatchloopEnvironments", dependencies: ["PatchloopCore", "PatchloopWorkspace", "PatchloopTasks"], swiftSettings: swiftSettings),
+        .target(
+            name: "PatchloopSynth", dependencies: ["PatchloopCore", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace"],
+            swiftSettings: swiftSettings),
         .target(
             name: "PatchloopAgent",
             dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopTools", "PatchloopWorkspace"],
@@ -73,7 +76,7 @@ let package = Package(
             name: "patchloop",
             dependencies: [
                 "PatchloopCore", "PatchloopAgent", "PatchloopEnvironments", "PatchloopEval", "PatchloopExport", "PatchloopModels", "PatchloopReport",
-                "PatchloopSolve", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace",
+                "PatchloopSolve", "PatchloopSynth", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -145,7 +148,14 @@ let package = Package(
         ),
         .testTarget(
             name: "PatchloopEnvironmentsTests",
-            dependencies: ["PatchloopCore", "PatchloopAgent", "PatchloopEnvironments", "PatchloopEval", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting"],
+            dependencies: [
+                "PatchloopCore", "PatchloopAgent", "PatchloopEnvironments", "PatchloopEval", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PatchloopSynthTests",
+            dependencies: ["PatchloopCore", "PatchloopEval", "PatchloopSynth", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

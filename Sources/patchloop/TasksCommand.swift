@@ -3,6 +3,8 @@ import Foundation
 import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
+import PatchloopSolve
+import PatchloopSynth
 import PatchloopTasks
 import PatchloopWorkspace
 
@@ -10,7 +12,7 @@ struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
         abstract: "List, validate and import task sets.",
-        subcommands: [ListTasks.self, ValidateTasks.self, ImportTasks.self])
+        subcommands: [ListTasks.self, ValidateTasks.self, ImportTasks.self, SynthTasks.self])
 }
 
 struct ListTasks: AsyncParsableCommand {
@@ -107,5 +109,102 @@ struct ValidateTasks: AsyncParsableCommand {
 extension String {
     func leftPadded(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
+
+struct SynthTasks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synth",
+        abstract: "Make verified SWE-bench-style tasks from a repository with passing tests by injecting bugs.",
+        discussion: """
+            Runs the tests twice at HEAD (tests whose result differs are flaky and never used), makes procedural bug \
+            candidates in non-test Python files (flip a comparison, off-by-one, swap and/or, negate an if, drop an early \
+            return, swap two call arguments) and Swift and C files (&&/||, comparisons; checked by the test command's \
+            build), runs the suite on each in a scratch worktree and keeps those that break a \
+            test that passed. Each task's base commit (HEAD with the bug, without the failing tests' files) lives in \
+            OUT/.repos/; gold.patch undoes the bug and test.patch brings the tests back. Your checkout is only read. \
+            OUT/synth.json counts what was tried, dropped and kept. A rerun with the same --seed skips tasks already written.
+
+            Exit codes: 0 done (even with fewer tasks than --count); 2 usage error, or a suite that does not run or \
+            where nothing passes; 3 infrastructure error.
+            """)
+
+    @Option(help: "The git repository (any folder inside its work tree).")
+    var repo: String = "."
+
+    @Option(help: "The shell command that runs the tests, from the repository root (default: detected as solve does).")
+    var testCmd: String?
+
+    @Option(help: "How to read the test output per test: a log parser name (default: guessed from the command).")
+    var testParser: String?
+
+    @Option(help: "Tasks to keep.")
+    var count: Int = 50
+
+    @Option(help: "Where the task folders, synth.json and the scratch repository go (outside the repository).")
+    var out: String = "SynthTasks"
+
+    @Option(help: "Candidates validated at once.")
+    var workers: Int = 2
+
+    @Option(help: "Seed of the candidate choice: the same seed makes the same tasks.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Languages to inject bugs into, comma-separated: python, swift, c.")
+    var languages: String = "python,swift,c"
+
+    @Option(help: "Combined tasks to add, each joining two kept bugs of one file (a multi-location fix).")
+    var combined: Int = 0
+
+    @Option(help: "A model for LM rewrites and statements (not supported yet).")
+    var model: String?
+
+    @Option(help: "Seconds the baseline test run may take.")
+    var testTimeout: Double = 900
+
+    @OptionGroup var sandbox: SandboxOptions
+
+    @Flag(help: "Print synth.json on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard workers > 0 else { throw CLIError("--workers must be at least 1") }
+        try OptionRange.count(workers, "--workers", to: OptionRange.maxWorkers)
+        guard count > 0 else { throw CLIError("--count must be at least 1") }
+        if model != nil { throw CLIError("--model: LM rewrites are not implemented yet; run without --model for procedural bugs") }
+    }
+
+    func run() async throws {
+        try await reportingErrors(interruptible: true) {
+            let detected: DetectedTestCommand
+            if let testCmd {
+                detected = TestCommandDetector.custom(testCmd, parser: testParser)
+            } else if let found = TestCommandDetector.detect(root: repo) {
+                detected = found
+                printError("tests: `\(found.command)` — \(found.reason)")
+            } else {
+                throw CLIError("no test command found in \(repo): give one with --test-cmd")
+            }
+            guard let parser = testParser ?? detected.parserName, parser != "exit-status" else {
+                throw CLIError("synthesis needs per-test results: give --test-parser (one of \(TestLogParsers.names.joined(separator: ", ")))")
+            }
+            let request = SynthRequest(
+                repository: repo, testCommand: detected.command, parserName: parser, count: count, outputDirectory: out, workers: workers,
+                seed: seed, languages: languages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), testTimeout: testTimeout, combined: combined)
+            let summary: SynthSummary
+            do {
+                summary = try await TaskSynthesizer(request: request, onProgress: { printError($0) }).run()
+            } catch let error as SynthError {
+                throw CLIError(error.description, exitCode: error.exitCode)
+            }
+            let total = summary.total
+            printError(
+                "\(summary.written.count) tasks written (\(summary.alreadyWritten) already there) to \(out): \(total.tried) candidates tried, "
+                    + "\(total.notCompiling) did not compile, \(total.breaksNothing) broke nothing, \(total.slow) timed out, "
+                    + "\(total.duplicate) duplicates, \(total.capped) over a cap; " + String(format: "%.1f s", summary.duration))
+            if json { print(summary.json.prettyEncoded()) }
+            return 0
+        }
     }
 }

@@ -1,0 +1,93 @@
+import Foundation
+import PatchloopCore
+
+/// What a synthesis run did, written as `synth.json` beside the tasks.
+public struct SynthSummary: Sendable {
+    /// What happened to the candidates of one operator.
+    public struct Counts: Sendable {
+        public var tried = 0
+        public var notCompiling = 0
+        public var breaksNothing = 0
+        public var slow = 0
+        public var duplicate = 0
+        public var capped = 0
+        public var kept = 0
+
+        var json: JSONValue {
+            [
+                "tried": .number(Double(tried)), "not_compiling": .number(Double(notCompiling)), "breaks_nothing": .number(Double(breaksNothing)),
+                "slow": .number(Double(slow)), "duplicate": .number(Double(duplicate)), "capped": .number(Double(capped)),
+                "kept": .number(Double(kept)),
+            ]
+        }
+    }
+
+    public var repository: String
+    public var head: String
+    public var testCommand: String
+    public var seed: UInt64
+    public var baselinePassed = 0
+    /// Tests whose result differed between the two baseline runs: never in a task's lists.
+    public var flakyTests: [String] = []
+    public var filesSkipped: [String: String] = [:]
+    public var perOperator: [String: Counts] = [:]
+    /// Tasks written by this run.
+    public var written: [String] = []
+    /// Kept candidates whose task an earlier run had written already.
+    public var alreadyWritten = 0
+    /// Candidates dropped after only the test files that import their module ran (all of those passed).
+    public var droppedByCoveringTests = 0
+    public var validationSeconds = 0.0
+    public var duration = 0.0
+
+    public init(repository: String, head: String, testCommand: String, seed: UInt64) {
+        self.repository = repository
+        self.head = head
+        self.testCommand = testCommand
+        self.seed = seed
+    }
+
+    public var total: Counts {
+        perOperator.values.reduce(into: Counts()) { sum, counts in
+            sum.tried += counts.tried
+            sum.notCompiling += counts.notCompiling
+            sum.breaksNothing += counts.breaksNothing
+            sum.slow += counts.slow
+            sum.duplicate += counts.duplicate
+            sum.capped += counts.capped
+            sum.kept += counts.kept
+        }
+    }
+
+    public var kept: Int { total.kept }
+
+    mutating func count(_ operatorName: String, _ field: WritableKeyPath<Counts, Int>) {
+        perOperator[operatorName, default: Counts()][keyPath: field] += 1
+    }
+
+    public var json: JSONValue {
+        let total = total
+        return [
+            "repository": .string(repository), "head": .string(head), "test_cmd": .string(testCommand), "seed": .number(Double(seed)),
+            "baseline_passed": .number(Double(baselinePassed)), "flaky_tests": .array(flakyTests.map { .string($0) }),
+            "files_skipped": .object(filesSkipped.mapValues { .string($0) }),
+            "candidates": total.json,
+            "per_operator": .object(perOperator.mapValues(\.json)),
+            "written": .array(written.map { .string($0) }), "already_written": .number(Double(alreadyWritten)),
+            "dropped_by_covering_tests": .number(Double(droppedByCoveringTests)),
+            "seconds_per_kept_task": written.isEmpty ? .null : .number(duration / Double(written.count)),
+            "validation_seconds": .number(validationSeconds), "duration": .number(duration),
+        ]
+    }
+
+    /// FNV-1a of `text` as hex: task ids that are the same on every run.
+    static func stableHash(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
