@@ -106,7 +106,7 @@ struct ScorerTests {
         let report = try await Scorer(sandboxes: manager, isolation: .bubblewrap).score(task, patch: hang, base: base, group: "g", name: "hang")
         #expect(report.testsTimedOut)
         #expect(!report.resolved)
-        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(Date().timeIntervalSince(started) < 120, "a test run that never ends was stopped (its timeout is 2 s)")
     }
 
     @Test("grading follows SWE-bench 5: skipped FAIL_TO_PASS fails, skipped PASS_TO_PASS is kept, XFAIL passes")
