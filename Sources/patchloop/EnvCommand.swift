@@ -30,8 +30,7 @@ struct BuildEnvironments: AsyncParsableCommand {
     var timeout: Double = 1800
 
     func validate() throws {
-        guard workers > 0 else { throw CLIError("--workers must be at least 1") }
-        try OptionRange.count(workers, "--workers", to: OptionRange.maxWorkers)
+        try OptionRange.workers(workers)
         guard timeout > 0 else { throw CLIError("--timeout must be above 0 seconds") }
     }
 

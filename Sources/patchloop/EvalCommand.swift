@@ -29,8 +29,7 @@ struct RunOptions: ParsableArguments {
     var runID: String?
 
     func validate() throws {
-        guard workers > 0 else { throw CLIError("--workers must be at least 1") }
-        try OptionRange.count(workers, "--workers", to: OptionRange.maxWorkers)
+        try OptionRange.workers(workers)
         if retryErrors && resume == nil {
             throw CLIError("--retry-errors goes with --resume RUN_DIR")
         }

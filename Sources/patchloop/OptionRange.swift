@@ -27,6 +27,12 @@ enum OptionRange {
         }
     }
 
+    /// `--workers`: at least 1 (said so in words), at most `maxWorkers`.
+    static func workers(_ value: Int) throws {
+        guard value > 0 else { throw CLIError("--workers must be at least 1") }
+        try count(value, "--workers", to: maxWorkers)
+    }
+
     static let maxWorkers = 256
     static let maxAttempts = 1000
     static let maxTokens = 1_000_000_000_000

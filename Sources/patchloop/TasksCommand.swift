@@ -63,8 +63,7 @@ struct ValidateTasks: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard workers > 0 else { throw CLIError("--workers must be at least 1") }
-        try OptionRange.count(workers, "--workers", to: OptionRange.maxWorkers)
+        try OptionRange.workers(workers)
     }
 
     func run() async throws {
@@ -168,8 +167,7 @@ struct SynthTasks: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard workers > 0 else { throw CLIError("--workers must be at least 1") }
-        try OptionRange.count(workers, "--workers", to: OptionRange.maxWorkers)
+        try OptionRange.workers(workers)
         guard count > 0 else { throw CLIError("--count must be at least 1") }
         if model != nil { throw CLIError("--model: LM rewrites are not implemented yet; run without --model for procedural bugs") }
     }

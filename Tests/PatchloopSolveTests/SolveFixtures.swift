@@ -42,17 +42,6 @@ enum SolveFixtures {
         try await SolveRunner(request: request, onProgress: { progress.append($0) }).run { _ in model }
     }
 
-    /// Every file under `root` (the `.git` folder included) with its bytes.
-    static func snapshot(_ root: String) throws -> [String: Data] {
-        var files: [String: Data] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: root)
-        while let entry = enumerator?.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: root + "/" + entry, isDirectory: &isDirectory)
-            files[entry] = isDirectory.boolValue ? Data("<dir>".utf8) : try Data(contentsOf: URL(fileURLWithPath: root + "/" + entry))
-        }
-        return files
-    }
 
     static func git(_ arguments: [String], in directory: String) async throws -> String {
         try await Git().run(arguments, in: directory).trimmingCharacters(in: .whitespacesAndNewlines)

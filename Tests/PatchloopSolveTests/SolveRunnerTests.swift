@@ -14,7 +14,7 @@ struct SolveRunnerTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let repository = try await TestRepository.make(in: directory, files: SolveFixtures.pythonFiles)
-        let before = try SolveFixtures.snapshot(repository)
+        let before = try FileSnapshot.of(repository)
 
         let result = try await SolveFixtures.solve(SolveFixtures.request(repository, in: directory), model: SolveFixtures.addFix)
         #expect(result.exitCode == 0)
@@ -29,7 +29,7 @@ struct SolveRunnerTests {
         #expect(!result.applied)
 
         // Nothing of the user's checkout changed, its .git included; the scratch repository is gone.
-        #expect(try SolveFixtures.snapshot(repository) == before)
+        #expect(try FileSnapshot.of(repository) == before)
         #expect(!FileManager.default.fileExists(atPath: repository + "/.git/worktrees"))
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/Sandboxes/.solve"))
 
@@ -90,7 +90,7 @@ struct SolveRunnerTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let repository = try await TestRepository.make(in: directory, files: SolveFixtures.pythonFiles)
-        let before = try SolveFixtures.snapshot(repository)
+        let before = try FileSnapshot.of(repository)
 
         let empty = try await SolveFixtures.solve(
             SolveFixtures.request(repository, in: directory) { $0.outputDirectory = directory.path + "/run-empty" },
@@ -109,7 +109,7 @@ struct SolveRunnerTests {
         #expect(wrong.outcome == .testsFail)
         #expect(wrong.after?.failed == ["tests/test_calc.py::test_add"])
         #expect(!wrong.applied)
-        #expect(try SolveFixtures.snapshot(repository) == before)
+        #expect(try FileSnapshot.of(repository) == before)
     }
 
     @Test("exit 3: the model fails")
@@ -173,7 +173,7 @@ struct SolveRunnerTests {
             "repo/tests/test_calc.py": SolveFixtures.pythonFiles["tests/test_calc.py"]! + "\n\ndef test_add_negative():\n    assert add(-1, -1) == -2\n",
             "repo/NOTES.txt": "remember the negative case\n",
         ])
-        let before = try SolveFixtures.snapshot(repository)
+        let before = try FileSnapshot.of(repository)
 
         let progress = ProgressLog()
         let fromHead = try await SolveFixtures.solve(
@@ -194,7 +194,7 @@ struct SolveRunnerTests {
         #expect(withDirty.before.failed.sorted() == ["tests/test_calc.py::test_add", "tests/test_calc.py::test_add_negative"])
         #expect(withDirty.after?.passed == 3)
         #expect(withDirty.filesChanged == ["calc.py"])
-        #expect(try SolveFixtures.snapshot(repository) == before)
+        #expect(try FileSnapshot.of(repository) == before)
     }
 
     @Test("a C repository with a Makefile test target: make test, the exit status as the verdict")

@@ -86,15 +86,4 @@ enum SynthFixtures {
 
     static let testCommand = "python3 -m pytest -rA -p no:cacheprovider"
 
-    /// Every file under `root` (the `.git` folder included) with its bytes.
-    static func snapshot(_ root: String) throws -> [String: Data] {
-        var files: [String: Data] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: root)
-        while let entry = enumerator?.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: root + "/" + entry, isDirectory: &isDirectory)
-            files[entry] = isDirectory.boolValue ? Data("<dir>".utf8) : try Data(contentsOf: URL(fileURLWithPath: root + "/" + entry))
-        }
-        return files
-    }
 }

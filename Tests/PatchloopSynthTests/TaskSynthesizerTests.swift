@@ -20,13 +20,13 @@ struct TaskSynthesizerTests {
         let directory = try TemporaryDirectory(prefix: "synth")
         defer { directory.remove() }
         let repository = try await TestRepository.make(in: directory, files: SynthFixtures.files)
-        let before = try SynthFixtures.snapshot(repository)
+        let before = try FileSnapshot.of(repository)
 
         let summary = try await TaskSynthesizer(request: request(repository, in: directory, count: 2)).run()
         #expect(summary.written.count == 2)
         #expect(summary.flakyTests == ["tests/test_flaky.py::test_flaky"])
         #expect(summary.baselinePassed == 5)
-        #expect(try SynthFixtures.snapshot(repository) == before, "the user's checkout is byte-for-byte unchanged")
+        #expect(try FileSnapshot.of(repository) == before, "the user's checkout is byte-for-byte unchanged")
 
         let tasks = try TaskStore.load(directory.path + "/synth")
         #expect(tasks.count == 2)
