@@ -10,8 +10,14 @@ import PatchloopWorkspace
 /// `pre_install` commands, `pip install` of its requirements (from the index the user's pip
 /// is configured with: pip's own config files and `PIP_*`, the proxy variables and the
 /// machine's trust store reach it), `pip freeze`. Everything goes to `build.log`; the
-/// manifest is written last. Builds run on the host (they need the network), never in
-/// the sandbox; the result is only ever seen read-only by test commands.
+/// manifest is written last.
+///
+/// The steps come from a task file, which may be hostile, so they run in bubblewrap
+/// (unless `isolation` is `.none`): with the network (pip needs the index) but writing
+/// only the environment's own folder, and reading only the system's folders, the
+/// interpreter, and the user's pip settings with the local wheel folders they name —
+/// not the user's home, Patchloop's runs, or anything else. The result is only ever seen
+/// read-only by test commands.
 public struct EnvironmentBuilder: Sendable {
     public var cache: EnvironmentCache
     public var locator: PythonLocator
@@ -20,16 +26,20 @@ public struct EnvironmentBuilder: Sendable {
     public var runner: ProcessRunner
     /// Patchloop's own environment, from which the build's is drawn.
     public var hostEnvironment: [String: String]
+    /// Where build steps run: bubblewrap, or the host under `--no-sandbox`.
+    public var isolation: CommandIsolation
 
     public init(
         cache: EnvironmentCache = .standard(), locator: PythonLocator = PythonLocator(), timeout: Double = 1800,
-        runner: ProcessRunner = ProcessRunner(), hostEnvironment: [String: String] = ProcessInfo.processInfo.environment
+        runner: ProcessRunner = ProcessRunner(), hostEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+        isolation: CommandIsolation = .bubblewrap
     ) {
         self.cache = cache
         self.locator = locator
         self.timeout = timeout
         self.runner = runner
         self.hostEnvironment = hostEnvironment
+        self.isolation = isolation
     }
 
     /// What one `build` did.
@@ -58,7 +68,67 @@ public struct EnvironmentBuilder: Sendable {
         environment["PATH"] = venv + "/bin:" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         environment.removeValue(forKey: "PYENV_VERSION")
         environment["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+        if isolation == .bubblewrap {
+            // Host folders the sandbox does not show; pip's settings come in at the private $HOME instead.
+            environment.removeValue(forKey: "XDG_CONFIG_HOME")
+            environment.removeValue(forKey: "XDG_CACHE_HOME")
+        }
         return environment
+    }
+
+    /// What a sandboxed build reads besides the system's folders: the interpreter's
+    /// folders, and the user's pip settings (shown at the sandbox's `$HOME`, `/tmp`) with the
+    /// files and local wheel folders they and the passed variables name. All of it is the
+    /// user's configuration, never the task's.
+    func sandboxInputs(interpreter: PythonInterpreter) -> (readOnly: [String], mounts: [ReadOnlyMount]) {
+        var readOnly: [String] = []
+        func show(_ path: String) {
+            let path = URL(fileURLWithPath: path).standardizedFileURL.path
+            guard path.hasPrefix("/"), path != "/", !path.hasPrefix("/usr/"), !readOnly.contains(path),
+                FileManager.default.fileExists(atPath: path)
+            else { return }
+            readOnly.append(path)
+        }
+        let executable = URL(fileURLWithPath: interpreter.path)
+        for path in [interpreter.basePrefix, executable.deletingLastPathComponent().path,
+            executable.resolvingSymlinksInPath().deletingLastPathComponent().path] where !path.isEmpty {
+            show(path)
+        }
+        // Local paths in the variables a build passes on: PIP_FIND_LINKS, PIP_CERT, CA bundles, NETRC.
+        for (name, value) in hostEnvironment where EnvironmentBuilder.isBuildVariable(name) && !name.hasPrefix("XDG_") {
+            for word in value.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+                show(EnvironmentBuilder.localPath(String(word)) ?? "")
+            }
+        }
+        let home = hostEnvironment["HOME"] ?? NSHomeDirectory()
+        let configHome = hostEnvironment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config"
+        var mounts: [ReadOnlyMount] = []
+        for (source, destination) in [(configHome + "/pip/pip.conf", "/tmp/.config/pip/pip.conf"), (home + "/.pip/pip.conf", "/tmp/.pip/pip.conf")]
+        where FileManager.default.fileExists(atPath: source) {
+            mounts.append(ReadOnlyMount(source: source, destination: destination))
+        }
+        for file in ["/etc/pip.conf", "/etc/xdg/pip/pip.conf"] + mounts.map(\.source) {
+            for path in EnvironmentBuilder.pipConfigurationPaths(file) { show(path) }
+        }
+        return (readOnly, mounts)
+    }
+
+    /// The local path a pip setting names (`/opt/wheels`, `file:///opt/wheels`), if any.
+    static func localPath(_ value: String) -> String? {
+        let value = value.hasPrefix("file://") ? String(value.dropFirst("file://".count)) : value
+        return value.hasPrefix("/") ? value : nil
+    }
+
+    /// Local files and folders a pip configuration file names (`find-links`, `cert`, `client-cert`).
+    static func pipConfigurationPaths(_ file: String) -> [String] {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return [] }
+        var paths: [String] = []
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, ["find-links", "find_links", "cert", "client-cert", "client_cert"].contains(parts[0]) else { continue }
+            paths += parts[1].split(separator: " ").compactMap { localPath(String($0)) }
+        }
+        return paths
     }
 
     /// The environment for `spec`: the cached one, or a new build. A failure is a value
@@ -107,15 +177,17 @@ public struct EnvironmentBuilder: Sendable {
             return .failure(error)
         }
         let environment = buildEnvironment(venv: venv)
+        var sandbox: (readOnly: [String], mounts: [ReadOnlyMount]) = ([], [])
         // Runs one step, logging it; nil when it succeeded, else why not.
         func step(_ executable: String, _ arguments: [String], shell: Bool = false) async -> (ProcessOutcome?, String?) {
             let remaining = timeout - Date().timeIntervalSince(started)
             guard remaining > 0 else { return (nil, "the build took longer than its \(Int(timeout)) s limit") }
             let shown = shell ? arguments.last ?? "" : ([executable] + arguments).joined(separator: " ")
             log += "\n$ \(shown)\n"
-            let spec = ProcessSpec(
-                executable: executable, arguments: arguments, workingDirectory: directory, environment: environment, timeout: remaining,
-                outputLimit: OutputLimit(headBytes: 256 << 10, tailBytes: 256 << 10), mergeStandardError: true)
+            let spec = isolation.spec(
+                executable: executable, arguments: arguments, worktree: directory, environment: environment, timeout: remaining,
+                outputLimit: OutputLimit(headBytes: 256 << 10, tailBytes: 256 << 10), readOnly: sandbox.readOnly, mounts: sandbox.mounts,
+                network: true)
             do {
                 let outcome = try await runner.run(spec)
                 log += outcome.standardOutput.text
@@ -137,6 +209,15 @@ public struct EnvironmentBuilder: Sendable {
             return fail("\(error)")
         }
         log += "interpreter: \(interpreter.path) (Python \(interpreter.version), from \(interpreter.source))\n"
+        switch isolation {
+        case .bubblewrap:
+            sandbox = sandboxInputs(interpreter: interpreter)
+            let settings = sandbox.mounts.map(\.source) + sandbox.readOnly
+            log += "build steps run in bubblewrap, with the network, writing only \(directory)"
+                + "; besides the system they read \(settings.joined(separator: ", "))\n"
+        case .none:
+            log += "build steps run on the host, unconfined (--no-sandbox)\n"
+        }
         if let problem = await step(interpreter.path, ["-m", "venv", venv]).1 { return fail(problem) }
         for command in spec.preInstall {
             if let problem = await step("/bin/sh", ["-c", command], shell: true).1 { return fail("pre_install: \(problem)") }

@@ -27,6 +27,27 @@ public enum CommandIsolation: Sendable, Hashable {
         hiding: [String] = [],
         readOnly: [String] = []
     ) -> ProcessSpec {
+        spec(
+            executable: "/bin/sh", arguments: ["-c", command], worktree: worktree, environment: environment, timeout: timeout,
+            outputLimit: outputLimit, hiding: hiding, readOnly: readOnly)
+    }
+
+    /// The process to run `executable` with `arguments` in `worktree`, the only folder it
+    /// may write (see `spec(command:…)`). `mounts` show more host paths read-only at other
+    /// places (a user's pip settings at the private `$HOME`); `network` keeps the host's
+    /// network, for steps that download (an environment's `pip install`), and nothing else.
+    public func spec(
+        executable: String,
+        arguments: [String],
+        worktree: String,
+        environment: [String: String],
+        timeout: Double,
+        outputLimit: OutputLimit = .default,
+        hiding: [String] = [],
+        readOnly: [String] = [],
+        mounts: [ReadOnlyMount] = [],
+        network: Bool = false
+    ) -> ProcessSpec {
         var environment = environment
         // A grading checkout has no `.git`: git started by the command must not take a
         // repository around the tree (Patchloop's own checkout, when Sandboxes/ is in it) for its own.
@@ -34,7 +55,7 @@ public enum CommandIsolation: Sendable, Hashable {
         switch self {
         case .none:
             return ProcessSpec(
-                executable: "/bin/sh", arguments: ["-c", command], workingDirectory: worktree,
+                executable: executable, arguments: arguments, workingDirectory: worktree,
                 environment: environment, timeout: timeout, outputLimit: outputLimit, mergeStandardError: true)
         case .bubblewrap:
             let view = SandboxView.current(environment: environment)
@@ -42,9 +63,9 @@ public enum CommandIsolation: Sendable, Hashable {
             environment["HOME"] = "/tmp"
             environment["TMPDIR"] = "/tmp"
             for (key, value) in view.environment { environment[key] = value }
-            let arguments = view.arguments(worktree: worktree, hiding: hiding, readOnly: readOnly) + ["--", "/bin/sh", "-c", command]
+            let bubblewrap = view.arguments(worktree: worktree, hiding: hiding, readOnly: readOnly, mounts: mounts, network: network)
             return ProcessSpec(
-                executable: "bwrap", arguments: arguments, workingDirectory: worktree,
+                executable: "bwrap", arguments: bubblewrap + ["--", executable] + arguments, workingDirectory: worktree,
                 environment: environment, timeout: timeout, outputLimit: outputLimit, mergeStandardError: true)
         }
     }
@@ -156,15 +177,29 @@ public struct SandboxView: Sendable, Hashable {
         return SandboxView(readOnly: readOnly.sorted(), symlinks: symlinks, environment: extra)
     }
 
-    /// bubblewrap's arguments for a command in `worktree`.
-    public func arguments(worktree: String, hiding: [String], readOnly extra: [String] = []) -> [String] {
+    /// What a command with the network also reads of `/etc`: the resolver's settings and
+    /// pip's machine-wide configuration (its index, certificate, proxy).
+    static let networkEtcEntries = ["/etc/resolv.conf", "/etc/pip.conf", "/etc/xdg/pip/pip.conf"]
+
+    /// bubblewrap's arguments for a command in `worktree` (see `CommandIsolation.spec`).
+    public func arguments(
+        worktree: String, hiding: [String], readOnly extra: [String] = [], mounts: [ReadOnlyMount] = [], network: Bool = false
+    ) -> [String] {
         var arguments: [String] = []
         for path in readOnly { arguments += ["--ro-bind", path, path] }
+        if network {
+            for path in SandboxView.networkEtcEntries where FileManager.default.fileExists(atPath: path) {
+                arguments += ["--ro-bind", path, path]
+            }
+        }
         for (link, target) in symlinks.sorted(by: { $0.key < $1.key }) { arguments += ["--symlink", target, link] }
         arguments += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
         // After the private /tmp: a venv under /tmp would otherwise vanish inside, silently
         // leaving the next `python` on PATH to run instead.
         for path in extra where FileManager.default.fileExists(atPath: path) { arguments += ["--ro-bind", path, path] }
+        for mount in mounts where FileManager.default.fileExists(atPath: mount.source) {
+            arguments += ["--ro-bind", mount.source, mount.destination]
+        }
         // Whatever must stay unseen but lies inside a bound folder is covered up.
         for path in hiding {
             let hidden = URL(fileURLWithPath: path).standardizedFileURL.path
@@ -177,6 +212,18 @@ public struct SandboxView: Sendable, Hashable {
             "--bind", worktree, worktree,
             "--unshare-all", "--die-with-parent", "--new-session", "--chdir", worktree,
         ]
+        if network { arguments.append("--share-net") }
         return arguments
+    }
+}
+
+/// A host path shown read-only inside the sandbox at another path.
+public struct ReadOnlyMount: Sendable, Hashable {
+    public var source: String
+    public var destination: String
+
+    public init(source: String, destination: String) {
+        self.source = source
+        self.destination = destination
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import PatchloopCore
 import PatchloopEnvironments
 import PatchloopTasks
+import PatchloopWorkspace
 
 struct EnvCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +30,9 @@ struct BuildEnvironments: AsyncParsableCommand {
     @Option(help: "Seconds one build may take.")
     var timeout: Double = 1800
 
+    @Flag(name: .customLong("no-sandbox"), help: "Run the build steps on the host instead of in bubblewrap (only where it cannot run).")
+    var noSandbox = false
+
     func validate() throws {
         try OptionRange.workers(workers)
         guard timeout > 0 else { throw CLIError("--timeout must be above 0 seconds") }
@@ -37,7 +41,12 @@ struct BuildEnvironments: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors(interruptible: true) {
             let taskSet = try RunCommandSupport.loadTasks(tasks.isEmpty ? ["Tasks"] : tasks)
-            let prepared = await EnvironmentSupport.prepare(taskSet, workers: workers, timeout: timeout, quietWhenCached: false)
+            var isolation = CommandIsolation.none
+            if !noSandbox {
+                if let problem = await CommandIsolation.checkBubblewrap() { throw CLIError(problem, exitCode: 3) }
+                isolation = .bubblewrap
+            }
+            let prepared = await EnvironmentSupport.prepare(taskSet, isolation: isolation, workers: workers, timeout: timeout, quietWhenCached: false)
             let needing = prepared.filter { $0.environment != nil }
             if needing.isEmpty {
                 printError("none of the \(taskSet.count) tasks names an environment: nothing to build")
@@ -120,9 +129,11 @@ struct PruneEnvironments: AsyncParsableCommand {
 /// The implicit build before `eval`, `score`, `run` and `tasks validate`.
 enum EnvironmentSupport {
     /// The tasks with their environments built (or their `environment_error`), saying what happened on stderr.
-    static func prepare(_ tasks: [TaskInstance], workers: Int = 2, timeout: Double = 1800, quietWhenCached: Bool = true) async -> [TaskInstance] {
+    static func prepare(
+        _ tasks: [TaskInstance], isolation: CommandIsolation, workers: Int = 2, timeout: Double = 1800, quietWhenCached: Bool = true
+    ) async -> [TaskInstance] {
         guard tasks.contains(where: { $0.environment != nil }) else { return tasks }
-        let builder = EnvironmentBuilder(timeout: timeout)
+        let builder = EnvironmentBuilder(timeout: timeout, isolation: isolation)
         return await builder.prepare(tasks, workers: workers) { build, ids in
             let names = ids.prefix(3).joined(separator: ", ") + (ids.count > 3 ? ", … (\(ids.count) tasks)" : "")
             switch build.result {

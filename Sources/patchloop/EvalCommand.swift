@@ -200,7 +200,7 @@ enum RunCommandSupport {
     }
 
     static func execute(_ settings: EvaluationSettings, tasks: [TaskInstance], workers: Int, resume: Bool, retryErrors: Bool = false) async throws -> Int32 {
-        let tasks = await EnvironmentSupport.prepare(tasks)
+        let tasks = await EnvironmentSupport.prepare(tasks, isolation: settings.isolation)
         let display = ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1, attempts: settings.attempts)
         let slice = settings.shard.map { " · shard \($0)" } ?? ""
         printError("patchloop \(settings.kind) · \(settings.selectedInstanceIDs.count) tasks × \(settings.attempts) attempt\(settings.attempts == 1 ? "" : "s")\(slice) · \(workers) worker\(workers == 1 ? "" : "s") · run \(settings.runID) → \(settings.outputDirectory)")

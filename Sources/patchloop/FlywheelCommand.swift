@@ -47,7 +47,8 @@ struct FlywheelCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let sources = tasks.isEmpty ? ["Tasks"] : tasks
-            let taskSet = try RunCommandSupport.loadTasks(sources)
+            let isolation = try await sandbox.isolation()
+            let taskSet = await EnvironmentSupport.prepare(try RunCommandSupport.loadTasks(sources), isolation: isolation, workers: workers)
             let modelConfiguration = try model.configuration()
             var agentSettings = try budget.settings(context: context, model: modelConfiguration.spec.description)
             agentSettings.temperature = temperature
@@ -56,7 +57,7 @@ struct FlywheelCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
             let flywheel = Flywheel(
                 tasks: taskSet, taskSources: sources, model: modelConfiguration, agent: agentSettings, attempts: attempts, workers: workers,
-                outputDirectory: outputDirectory, sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), excludedTasks: excluded)
+                outputDirectory: outputDirectory, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, excludedTasks: excluded)
             printError("patchloop flywheel · \(taskSet.count) tasks × \(attempts) attempts · \(modelConfiguration.spec) · → \(outputDirectory)")
             let display = ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1, attempts: attempts)
             let outcome = try await flywheel.run { display.show($0) }

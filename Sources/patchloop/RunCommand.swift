@@ -77,13 +77,13 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors(interruptible: true) {
             let tasks = try TaskStore.load(task)
-            guard tasks.count == 1, let task = await EnvironmentSupport.prepare(tasks).first else {
+            let isolation = try await sandbox.isolation()
+            guard tasks.count == 1, let task = await EnvironmentSupport.prepare(tasks, isolation: isolation).first else {
                 throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")
             }
             let modelConfiguration = try await model.configuration().startingLocalModel()
             if modelConfiguration.spec.provider == "local" { printError(await modelConfiguration.readinessLine()) }
             let chatModel = try ModelRegistry.standard.model(modelConfiguration, for: ModelContext(task: task))
-            let isolation = try await sandbox.isolation()
             let agentSettings = try budget.settings(context: context, model: chatModel.identifier)
             var configuration = RunConfiguration(
                 outputDirectory: output, sandboxRoot: sandbox.sandboxRoot, isolation: isolation, agent: agentSettings,

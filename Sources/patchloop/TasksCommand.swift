@@ -68,8 +68,8 @@ struct ValidateTasks: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(interruptible: true) {
-            let tasks = await EnvironmentSupport.prepare(try TaskStore.load(directory), workers: workers)
             let isolation = try await sandbox.isolation()
+            let tasks = await EnvironmentSupport.prepare(try TaskStore.load(directory), isolation: isolation, workers: workers)
             let configuration = RunConfiguration(
                 runID: "validate-" + RunConfiguration.newRunID(), sandboxRoot: sandbox.sandboxRoot, isolation: isolation)
             let validator = TaskValidator(runner: AttemptRunner(configuration: configuration))

@@ -51,6 +51,8 @@ struct EnvironmentBuildTests {
         try await Self.makeWheel(in: wheels, version: "2.0")
         var host = ProcessInfo.processInfo.environment
         host["PATCHLOOP_TEST_SECRET_TOKEN"] = "sk-never-in-an-environment"
+        // The user's wheelhouse: builds see the folders the user's pip settings name, not others.
+        host["PIP_FIND_LINKS"] = wheels
         let builder = EnvironmentBuilder(cache: EnvironmentCache(root: directory.path + "/cache"), timeout: 300, hostEnvironment: host)
         let python = try Self.newestPython()
         let first = EnvironmentSpec(
@@ -88,6 +90,48 @@ struct EnvironmentBuildTests {
         let removed = builder.cache.prune(keeping: [first.key])
         #expect(removed.map(\.key) == [second.key])
         #expect(builder.cache.entries().map(\.key) == [first.key])
+    }
+
+    @Test("a hostile task's build steps run in bubblewrap: they cannot write outside their environment's folder, nor read the user's files, yet the build works")
+    func hostileBuildStepsAreContained() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let python = try Self.newestPython()
+        let interpreter = try await PythonLocator().locate(python)
+        let tag = UUID().uuidString.prefix(12)
+        // Places a build step on the host could reach: the user's home, and the interpreter's
+        // own folder (a file there would run in every later environment made from it).
+        let home = NSHomeDirectory()
+        let homeMarker = home + "/.patchloop-attack-\(tag)"
+        let interpreterMarker = URL(fileURLWithPath: interpreter.path).deletingLastPathComponent().path + "/patchloop-attack-\(tag)"
+        let secret = home + "/.patchloop-secret-\(tag)"
+        try "sk-host-secret-\(tag)".write(toFile: secret, atomically: true, encoding: .utf8)
+        defer {
+            for path in [homeMarker, interpreterMarker, secret] { try? FileManager.default.removeItem(atPath: path) }
+        }
+        let wheels = directory.path + "/wheels"
+        try await Self.makeWheel(in: wheels, version: "1.0")
+        var host = ProcessInfo.processInfo.environment
+        host["PIP_FIND_LINKS"] = wheels
+        let builder = EnvironmentBuilder(cache: EnvironmentCache(root: directory.path + "/cache"), timeout: 300, hostEnvironment: host)
+        let spec = EnvironmentSpec(
+            python: python, pip: ["--no-index", "patchloop-probe==1.0"],
+            preInstall: [
+                "echo owned > '\(homeMarker)' || true",
+                "echo owned > '\(interpreterMarker)' || true",
+                "cat '\(secret)' > stolen.txt 2>&1 || true",
+                "echo built-here > inside.txt",
+            ])
+        let manifest = try await builder.build(spec).result.get()
+        #expect(!FileManager.default.fileExists(atPath: homeMarker), "a build step wrote into the user's home")
+        #expect(!FileManager.default.fileExists(atPath: interpreterMarker), "a build step wrote beside the interpreter")
+        let stolen = try String(contentsOfFile: builder.cache.directory(for: spec.key) + "/stolen.txt", encoding: .utf8)
+        #expect(!stolen.contains("sk-host-secret"), "a build step read a file from the user's home")
+        // What a build may do, it still does: write in its own folder, install from the user's wheelhouse.
+        #expect(try String(contentsOfFile: builder.cache.directory(for: spec.key) + "/inside.txt", encoding: .utf8) == "built-here\n")
+        #expect(manifest.pipFreeze.contains("patchloop-probe==1.0"))
+        let log = try String(contentsOfFile: manifest.log, encoding: .utf8)
+        #expect(log.contains("bubblewrap"), "the build log says where the steps ran")
     }
 
     @Test("a failing pip install is an environment error with the build log, kept for prune to clear")
