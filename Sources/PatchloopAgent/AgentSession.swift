@@ -62,11 +62,14 @@ public struct AttemptFiles: Sendable {
     public var trajectory: String
     /// `patches/<name>.patch`.
     public var patch: String
+    /// `logs/<name>/`: the graded test run (`test_output.txt`, `apply_output.txt`, `grading.json`).
+    public var logs: String
 
     /// The files of the attempt called `name` in the run directory `output`.
     public init(output: String, name: String) {
         trajectory = "\(output)/trajectories/\(name).jsonl"
         patch = "\(output)/patches/\(name).patch"
+        logs = "\(output)/logs/\(name)"
     }
 }
 

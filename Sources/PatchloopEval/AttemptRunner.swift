@@ -147,11 +147,13 @@ public struct AttemptRunner: Sendable {
         if configuration.score {
             score = try await Scorer(sandboxes: configuration.sandboxes, isolation: configuration.isolation, hiding: [configuration.outputDirectory])
                 .score(task, patch: outcome.patch, base: base, group: configuration.runID, name: "\(task.instanceID)-\(attempt)-score")
+            try score?.writeLogs(into: files.logs)
         }
         let record = AttemptRecord(
             instanceID: task.instanceID, attempt: attempt, model: model.identifier, patch: outcome.patch, exitStatus: outcome.exitStatus,
             detail: outcome.detail, score: score, steps: outcome.steps, usage: outcome.usage, cost: outcome.cost, duration: outcome.duration,
-            startedAt: started, trajectoryPath: files.trajectory, patchPath: files.patch, sandboxPath: configuration.keepSandbox ? sandbox.path : nil)
+            startedAt: started, trajectoryPath: files.trajectory, patchPath: files.patch, sandboxPath: configuration.keepSandbox ? sandbox.path : nil,
+            testLogPath: score == nil ? nil : files.logs)
         run.recordResult(["record": try RunFileCoding.jsonValue(record)])
         return record
     }

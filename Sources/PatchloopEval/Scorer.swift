@@ -27,8 +27,15 @@ public struct ScoreReport: Sendable {
     public var testDuration: Double
     /// Seconds the fresh worktree's preparation took (the environment's install steps, then the task's setup).
     public var preparationDuration: Double = 0
-    /// The test output (capped) and what patch application said.
+    /// The test output (whole up to `OutputLimit.testLog`) and what patch application said.
     public var testLog: String
+    /// Bytes the test command wrote in all; `testLogTruncated` when the middle was cut.
+    public var testLogBytes = 0
+    public var testLogTruncated = false
+    /// Why the test run was not graded although it ran, as SWE-bench's `get_logs_eval`
+    /// refuses to: it hit its time limit, or it exited non-zero while its log shows no
+    /// failing test (the log then does not describe the run). Every test counts as failed.
+    public var ungradedReason: String?
     public var applyLog: String
     /// A harness failure (the test patch did not apply, git failed…), when there was one.
     public var infrastructureFailure: String?
@@ -56,14 +63,54 @@ public struct ScoreReport: Sendable {
         self.infrastructureFailure = infrastructureFailure
     }
 
-    /// SWE-bench's report entry (the inner object of `report.json`).
+    /// SWE-bench's report entry (the inner object of `report.json`). A run SWE-bench does not
+    /// grade is reported as it reports one: not applied (its `found` flag is both).
     public var swebench: SWEbenchReport {
         SWEbenchReport(
-            patchIsNone: patchIsNone, patchExists: patchExists, patchSuccessfullyApplied: patchSuccessfullyApplied, resolved: resolved,
+            patchIsNone: patchIsNone, patchExists: patchExists, patchSuccessfullyApplied: patchSuccessfullyApplied && ungradedReason == nil,
+            resolved: resolved,
             testsStatus: SWEbenchReport.TestsStatus(
                 failToPass: SWEbenchReport.Outcome(success: failToPass.success, failure: failToPass.failure),
                 passToPass: SWEbenchReport.Outcome(success: passToPass.success, failure: passToPass.failure)),
             infraFailureReason: infrastructureFailure, patchRefused: patchRefusal)
+    }
+}
+
+extension ScoreReport {
+    /// What `grading.json` beside a kept test log says of the run.
+    struct GradingFacts: Encodable {
+        var instanceID: String
+        var exitCode: Int32?
+        var timedOut: Bool
+        var duration: Double
+        var preparationDuration: Double
+        var logBytes: Int
+        var logTruncated: Bool
+        var ungradedReason: String?
+        var patchSuccessfullyApplied: Bool
+        var infrastructureFailure: String?
+        var resolved: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case instanceID = "instance_id", exitCode = "exit_code", timedOut = "timed_out", duration
+            case preparationDuration = "preparation_duration", logBytes = "log_bytes", logTruncated = "log_truncated"
+            case ungradedReason = "ungraded_reason", patchSuccessfullyApplied = "patch_successfully_applied"
+            case infrastructureFailure = "infra_failure_reason", resolved
+        }
+    }
+
+    /// Keeps the graded run for a person and for regrading, as SWE-bench's harness keeps
+    /// `test_output.txt` per instance: into `directory`, `test_output.txt` (the log as
+    /// parsed), `apply_output.txt` (what patch application said) and `grading.json` (exit
+    /// status, duration, bytes, whether the log was cut, why it was not graded).
+    public func writeLogs(into directory: String) throws {
+        try RunFileWriter.writeAtomically(testLog, to: directory + "/test_output.txt")
+        try RunFileWriter.writeAtomically(applyLog, to: directory + "/apply_output.txt")
+        let facts = GradingFacts(
+            instanceID: instanceID, exitCode: testExitCode, timedOut: testsTimedOut, duration: testDuration,
+            preparationDuration: preparationDuration, logBytes: testLogBytes, logTruncated: testLogTruncated, ungradedReason: ungradedReason,
+            patchSuccessfullyApplied: patchSuccessfullyApplied, infrastructureFailure: infrastructureFailure, resolved: resolved)
+        try RunFileWriter.writeAtomically(try RunFileCoding.encodePretty(facts) + "\n", to: directory + "/grading.json")
     }
 }
 
@@ -75,6 +122,9 @@ public struct ScoreReport: Sendable {
 /// A test passes if PASSED or XFAIL; FAILED, ERROR or missing from the log fails. A
 /// skipped FAIL_TO_PASS test fails and a skipped PASS_TO_PASS test is kept (SWE-bench 5's
 /// rule; version 4 let a patch that skips every FAIL_TO_PASS test resolve the task).
+/// As SWE-bench's `get_logs_eval`, a run is not graded at all (every test fails) when it
+/// hit its time limit, or exited non-zero while its log shows no failing test: a patch
+/// can print passing lines of its own. The log is parsed whole (`OutputLimit.testLog`).
 public struct Scorer: Sendable {
     public var sandboxes: SandboxManager
     public var isolation: CommandIsolation
@@ -139,7 +189,19 @@ public struct Scorer: Sendable {
         report.testExitCode = outcome.exitCode
         report.testDuration = outcome.duration
         report.testLog = outcome.standardOutput.text
+        report.testLogBytes = outcome.standardOutput.totalBytes
+        report.testLogTruncated = outcome.standardOutput.isTruncated
+        if outcome.timedOut {
+            report.ungradedReason = String(format: "the test command hit its %.0f s time limit; a run that timed out is not graded", suite.timeout)
+            return
+        }
         let statuses = suite.parser.parse(outcome.standardOutput.text)
+        // Killed by a signal counts as a non-zero exit, as the shell's `$?` (128 + N) does for SWE-bench.
+        if outcome.exitCode != 0, !statuses.isEmpty, !statuses.values.contains(where: { $0 == .failed || $0 == .error }) {
+            let ending = outcome.exitCode.map { "exited \($0)" } ?? "was killed by a signal"
+            report.ungradedReason = "the test command \(ending) while its log shows no failing test, so the log does not describe the run; it is not graded"
+            return
+        }
         report.failToPass = Scorer.grade(task.failToPass, statuses: statuses, skippedPasses: false)
         report.passToPass = Scorer.grade(task.passToPass, statuses: statuses, skippedPasses: true)
         report.resolution = Scorer.resolution(

@@ -53,7 +53,7 @@ public struct TaskValidator: Sendable {
                 if !gold.resolved, gold.patchSuccessfullyApplied {
                     verdict.problems.append(
                         "the gold patch does not resolve the task: failing FAIL_TO_PASS \(gold.failToPass.failure), failing PASS_TO_PASS \(gold.passToPass.failure)"
-                            + (gold.testsTimedOut ? " (the tests timed out)" : "") + "\n" + String(gold.testLog.suffix(1500)))
+                            + (gold.ungradedReason.map { " (\($0))" } ?? "") + "\n" + String(gold.testLog.suffix(1500)))
                 }
             }
             let empty = try await scorer.score(task, patch: "", base: base, group: group, name: "\(task.instanceID)-empty")

@@ -88,13 +88,15 @@ public struct TaskTestSuite: TestSuite {
         return report
     }
 
-    /// Runs a command line in the worktree under this suite's isolation and time limit.
-    public func execute(_ commandLine: String, in worktree: String) async throws -> ProcessOutcome {
+    /// Runs a command line in the worktree under this suite's isolation and time limit,
+    /// keeping `outputLimit` of its output (by default all of a test log up to 48 MiB of
+    /// head and 16 MiB of tail, so that parsing never misses a line a shorter cap cut).
+    public func execute(_ commandLine: String, in worktree: String, outputLimit: OutputLimit = .testLog) async throws -> ProcessOutcome {
         var environment = TaskTestSuite.environment()
         if let activation { environment = activation.apply(to: environment, worktree: worktree) }
         return try await runner.run(
             isolation.spec(
-                command: commandLine, worktree: worktree, environment: environment, timeout: timeout, hiding: hiddenPaths,
-                readOnly: activation?.readOnlyPaths ?? []))
+                command: commandLine, worktree: worktree, environment: environment, timeout: timeout, outputLimit: outputLimit,
+                hiding: hiddenPaths, readOnly: activation?.readOnlyPaths ?? []))
     }
 }

@@ -56,6 +56,9 @@ public struct OutputLimit: Sendable, Hashable {
     public static let `default` = OutputLimit(headBytes: 1 << 20, tailBytes: 1 << 18)
     /// Keep everything up to 64 MiB (git output that must be exact, such as diffs).
     public static let large = OutputLimit(headBytes: 64 << 20, tailBytes: 0)
+    /// A test log, parsed whole: SWE-bench's logs run past a few MiB (a long path repeated
+    /// in every traceback frame); only a runaway one is cut, to 48 MiB of head and 16 of tail.
+    public static let testLog = OutputLimit(headBytes: 48 << 20, tailBytes: 16 << 20)
 }
 
 /// One captured stream: its head, its tail and how many bytes there were in all.

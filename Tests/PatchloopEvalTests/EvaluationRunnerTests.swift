@@ -38,6 +38,13 @@ struct EvaluationRunnerTests {
         #expect(entry["resolved"] == true && entry["patch_exists"] == true && entry["patch_successfully_applied"] == true)
         #expect(entry["tests_status"]?["FAIL_TO_PASS"]?["success"] == ["test_solution.py::test_check"])
         #expect(entry["failure_category"] == "resolved" && entry["attempt"] == 2 && entry["steps"]?.intValue ?? 0 > 0)
+        // The graded test run is kept, as SWE-bench's harness keeps it: log, exit status, duration.
+        let logs = settings.outputDirectory + "/logs/openai__humaneval-1.2"
+        #expect(entry["test_log"]?.stringValue == logs)
+        #expect(try String(contentsOfFile: logs + "/test_output.txt", encoding: .utf8).contains("PASSED test_solution.py::test_check"))
+        let grading = try JSONValue.parse(try String(contentsOfFile: logs + "/grading.json", encoding: .utf8))
+        #expect(grading["exit_code"] == 0 && grading["timed_out"] == false && grading["resolved"] == true)
+        #expect((grading["duration"]?.doubleValue ?? 0) > 0 && (grading["log_bytes"]?.intValue ?? 0) > 0 && grading["log_truncated"] == false)
 
         let summary = try RunFileCoding.jsonValue(outcome.summary)
         #expect(summary["total_instances"] == 3 && summary["resolved_instances"] == 3 && summary["schema_version"] == 2)

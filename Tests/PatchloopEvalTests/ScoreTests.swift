@@ -52,6 +52,10 @@ struct ScoreTests {
         let nullPatch = try JSONValue.parse(try String(contentsOfFile: settings.outputDirectory + "/results/openai__humaneval-2.json", encoding: .utf8))
         #expect(nullPatch["openai__humaneval-2"]?["patch_is_None"] == true)
         #expect(nullPatch["openai__humaneval-2"]?["graded"] == false)
+        #expect(nullPatch["openai__humaneval-2"]?["test_log"] == nil, "nothing ran, so no log")
+        let failing = settings.outputDirectory + "/logs/openai__humaneval-4"
+        #expect(try String(contentsOfFile: failing + "/apply_output.txt", encoding: .utf8).contains("git apply"))
+        #expect(FileManager.default.fileExists(atPath: settings.outputDirectory + "/logs/openai__humaneval-0/test_output.txt"))
     }
 
     @Test("predictions for instances outside the task set, or a broken file, are refused with a clear error")

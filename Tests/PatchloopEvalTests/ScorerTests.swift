@@ -109,6 +109,90 @@ struct ScorerTests {
         #expect(Date().timeIntervalSince(started) < 120, "a test run that never ends was stopped (its timeout is 2 s)")
     }
 
+    /// A conftest.py that writes `lines` to the real output through pytest's terminal
+    /// reporter (pytest captures plain prints while it loads conftest files), then runs `then`.
+    static func fakeReport(_ lines: [String], then ending: String) -> String {
+        "import os\n\n\ndef pytest_sessionstart(session):\n    reporter = session.config.pluginmanager.getplugin('terminalreporter')\n"
+            + lines.map { "    reporter.write_line('\($0)')\n" }.joined() + "    reporter.flush()\n    " + ending
+    }
+
+    /// A candidate patch that adds `conftest.py` with `body`, beside the reference fix when `withFix`.
+    static func conftestPatch(_ body: String, withFix: Bool) -> String {
+        let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map { "+" + $0 }
+        let conftest = "diff --git a/conftest.py b/conftest.py\nnew file mode 100644\n--- /dev/null\n+++ b/conftest.py\n@@ -0,0 +1,\(lines.count) @@\n"
+            + lines.joined(separator: "\n") + "\n"
+        let fix = "diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1,3 +1,3 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n \n"
+        return (withFix ? fix : "") + conftest
+    }
+
+    @Test("a patch that prints its tests' passing lines and then hangs is not resolved: a run that hit its time limit is never graded")
+    func passingLinesThenHang() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // Long enough for pytest to start and print on a loaded machine; the run then hangs until it.
+        let task = try TaskFixtures.pythonCalculator(in: directory, timeout: 12)
+        let manager = SandboxManager(root: directory.path + "/Sandboxes")
+        guard case .files(let files) = task.source else { return }
+        let base = try await manager.baseRepository(forFilesIn: files, name: task.instanceID)
+        let cheat = Self.conftestPatch(
+            Self.fakeReport(["PASSED tests/test_calc.py::test_add", "PASSED tests/test_calc.py::test_mul"], then: "while True:\n        pass"),
+            withFix: false)
+        let report = try await Scorer(sandboxes: manager, isolation: .bubblewrap).score(task, patch: cheat, base: base, group: "g", name: "cheat")
+        #expect(report.testsTimedOut)
+        #expect(report.testLog.contains("PASSED tests/test_calc.py::test_add"), "the fake lines were printed: \(report.testLog.suffix(500))")
+        #expect(!report.resolved)
+        #expect(report.resolution == .no)
+        #expect(report.failToPass.success.isEmpty)
+        #expect(report.ungradedReason?.contains("time limit") == true)
+        #expect(!report.swebench.patchSuccessfullyApplied, "SWE-bench reports an ungraded run as not applied")
+        let category = FailureCategory.classify(exitStatus: nil, detail: "", patch: cheat, score: report)
+        #expect(category.kind == .timeout)
+    }
+
+    @Test("a run that exits non-zero while its log shows no failing test is not resolved, as SWE-bench's get_logs_eval rules")
+    func nonZeroExitWithoutFailures() async throws {
+        let setup = try await Setup()
+        defer { setup.directory.remove() }
+        let cheat = Self.conftestPatch(
+            Self.fakeReport(["PASSED tests/test_calc.py::test_add", "PASSED tests/test_calc.py::test_mul"], then: "os._exit(3)"), withFix: false)
+        let report = try await setup.score(cheat)
+        #expect(report.testExitCode == 3)
+        #expect(!report.resolved)
+        #expect(report.failToPass.success.isEmpty)
+        #expect(report.ungradedReason?.contains("exited 3") == true, "\(report.ungradedReason ?? "nil")")
+        let category = FailureCategory.classify(exitStatus: nil, detail: "", patch: cheat, score: report)
+        #expect(category.kind == .testFailure)
+        #expect(category.evidence.contains("exited 3"))
+        // A run that fails for real still grades as a failure, with its failing test named.
+        let failing = try await setup.score(Self.conftestPatch("X = 1", withFix: false))
+        #expect(failing.ungradedReason == nil)
+        #expect(failing.testExitCode == 1)
+        #expect(failing.failToPass.failure == ["tests/test_calc.py::test_add"])
+        #expect(failing.passToPass.success == ["tests/test_calc.py::test_mul"])
+    }
+
+    @Test("a long log is parsed whole: the summary between 1.2 MiB of output before and after it still counts, and the stored log says what was kept")
+    func longLogIsParsedWhole() async throws {
+        let setup = try await Setup()
+        defer { setup.directory.remove() }
+        let noisy = Self.conftestPatch(
+            """
+            NOISE = ("x" * 99 + "\\n") * 12_000
+
+
+            def pytest_sessionstart(session):
+                session.config.pluginmanager.getplugin('terminalreporter').write(NOISE)
+
+
+            def pytest_unconfigure(config):
+                print(NOISE)
+            """, withFix: true)
+        let report = try await setup.score(noisy)
+        #expect(report.testLogBytes > 2_400_000)
+        #expect(report.resolved, "the PASSED lines in the middle of the log were read: \(report.ungradedReason ?? "")")
+        #expect(report.failToPass.success == ["tests/test_calc.py::test_add"])
+    }
+
     @Test("grading follows SWE-bench 5: skipped FAIL_TO_PASS fails, skipped PASS_TO_PASS is kept, XFAIL passes")
     func gradingRules() {
         let statuses: [String: TestStatus] = ["a": .passed, "b": .skipped, "c": .xfail, "d": .failed, "e": .error]

@@ -77,6 +77,15 @@ struct MoreLogParserTests {
         #expect(statuses == ["a.py::t1": .passed, "a.py::t2": .failed])
     }
 
+    @Test("a bare carriage return ends a line, as Python's universal newlines make it for SWE-bench's parsers; CRLF is one break")
+    func carriageReturns() {
+        #expect(LogText.lines("a\rb\r\nc\nd").map(String.init) == ["a", "b", "c", "d"])
+        #expect(LogText.lines("\r\r\n").map(String.init) == ["", "", ""])
+        // A progress line rewritten with \r, then the status of the test it was counting.
+        let statuses = PytestLogParser().parse("collecting 1 item\rPASSED a.py::t1\rFAILED a.py::t2 - boom\n")
+        #expect(statuses == ["a.py::t1": .passed, "a.py::t2": .failed])
+    }
+
     @Test("JUnit XML: testcases with failure, error, skipped, and passing ones; text around is ignored")
     func junit() {
         let log = """

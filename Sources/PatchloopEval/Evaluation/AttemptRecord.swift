@@ -15,7 +15,7 @@ import PatchloopModels
 /// `format_version`, `graded`, `resolution`, `attempt`, `model_name_or_path`, `model_patch`,
 /// `exit_status`, `detail`, `steps`, `tokens`, `total_tokens`, `cost`, `duration`,
 /// `started_at`, `finished_at`, `failure_category`, `failure_evidence`, `trajectory`,
-/// `patch_file`, `sandbox`.
+/// `patch_file`, `sandbox`, and `test_log` (the folder keeping the graded test run) when graded.
 public struct AttemptRecord: Sendable, Codable {
     /// The version this Patchloop writes. 1 (no `format_version` key) had the same keys but
     /// `patch_file` and `sandbox`; a file of a later version is refused, never rewritten.
@@ -45,6 +45,8 @@ public struct AttemptRecord: Sendable, Codable {
     public var patchPath: String?
     /// The worktree left for inspection (`--keep-sandbox`).
     public var sandboxPath: String?
+    /// The folder keeping the graded test run (`logs/<name>/test_output.txt`, `grading.json`).
+    public var testLogPath: String?
 
     public var graded: Bool { report != nil }
     public var resolved: Bool { report?.resolved ?? false }
@@ -53,7 +55,7 @@ public struct AttemptRecord: Sendable, Codable {
     public init(
         instanceID: String, attempt: Int, model: String, patch: String?, exitStatus: ExitStatus?, detail: String, score: ScoreReport?,
         steps: Int = 0, usage: TokenUsage = TokenUsage(), cost: Double? = nil, duration: Double, startedAt: Date, finishedAt: Date = Date(),
-        trajectoryPath: String? = nil, patchPath: String? = nil, sandboxPath: String? = nil
+        trajectoryPath: String? = nil, patchPath: String? = nil, sandboxPath: String? = nil, testLogPath: String? = nil
     ) {
         self.instanceID = instanceID
         self.attempt = attempt
@@ -73,6 +75,7 @@ public struct AttemptRecord: Sendable, Codable {
         self.trajectoryPath = trajectoryPath
         self.patchPath = patchPath
         self.sandboxPath = sandboxPath
+        self.testLogPath = testLogPath
     }
 
     /// The file's name: `<instance_id>.json`, or `<instance_id>.<attempt>.json` when a run makes several attempts.
@@ -89,7 +92,7 @@ public struct AttemptRecord: Sendable, Codable {
         case formatVersion = "format_version", graded, resolution, attempt, model = "model_name_or_path", patch = "model_patch"
         case exitStatus = "exit_status", detail, steps, tokens, totalTokens = "total_tokens", cost, duration
         case startedAt = "started_at", finishedAt = "finished_at", failureCategory = "failure_category"
-        case failureEvidence = "failure_evidence", trajectory, patchFile = "patch_file", sandbox
+        case failureEvidence = "failure_evidence", trajectory, patchFile = "patch_file", sandbox, testLog = "test_log"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -118,6 +121,7 @@ public struct AttemptRecord: Sendable, Codable {
         try container.encode(trajectoryPath, forKey: .trajectory)
         try container.encode(patchPath, forKey: .patchFile)
         try container.encode(sandboxPath, forKey: .sandbox)
+        try container.encodeIfPresent(testLogPath, forKey: .testLog)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -167,6 +171,7 @@ public struct AttemptRecord: Sendable, Codable {
         trajectoryPath = try container.decodeIfPresent(String.self, forKey: .trajectory)
         patchPath = try container.decodeIfPresent(String.self, forKey: .patchFile)
         sandboxPath = try container.decodeIfPresent(String.self, forKey: .sandbox)
+        testLogPath = try container.decodeIfPresent(String.self, forKey: .testLog)
     }
 
     /// The record a trajectory ends with: its `result` event's `record`. Trajectories

@@ -122,6 +122,9 @@ public struct FailureCategory: Sendable, Hashable {
         if score.testsTimedOut {
             return FailureCategory(.timeout, evidence: String(format: "the test command was stopped after %.0f s", score.testDuration))
         }
+        if let reason = score.ungradedReason {
+            return FailureCategory(.testFailure, evidence: reason)
+        }
         if let line = compileError(in: score.testLog) {
             return FailureCategory(.syntaxError, evidence: line)
         }

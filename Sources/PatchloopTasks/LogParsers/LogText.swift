@@ -3,21 +3,25 @@ import Foundation
 /// Text helpers that behave as Python's `str` methods do, so parsers ported from
 /// SWE-bench split and strip exactly as the originals.
 public enum LogText {
-    /// `log.split("\n")`: splits on the line feed alone (a `\r\n` keeps its `\r`, which
-    /// Swift's `Character`-based splitting would not do).
+    /// `log.split("\n")` of a log SWE-bench read with `open(path)`, whose universal
+    /// newlines turn `\r\n` and a bare `\r` into `\n`: each of the three ends a line.
     public static func lines(_ log: String) -> [Substring] {
-        var lines: [Substring] = []
-        var start = log.startIndex
         let scalars = log.unicodeScalars
-        var index = scalars.startIndex
+        var lines: [Substring] = []
+        var start = scalars.startIndex
+        var index = start
         while index < scalars.endIndex {
-            if scalars[index] == "\n" {
-                lines.append(log[start..<index])
-                start = scalars.index(after: index)
+            let scalar = scalars[index]
+            guard scalar == "\n" || scalar == "\r" else {
+                index = scalars.index(after: index)
+                continue
             }
+            lines.append(Substring(scalars[start..<index]))
             index = scalars.index(after: index)
+            if scalar == "\r", index < scalars.endIndex, scalars[index] == "\n" { index = scalars.index(after: index) }
+            start = index
         }
-        lines.append(log[start...])
+        lines.append(Substring(scalars[start...]))
         return lines
     }
 
