@@ -38,8 +38,35 @@ struct ImportedEnvironmentTests {
         #expect(spec.workdir == "/testbed")
 
         let venvs = SWEbenchImporter(repositoriesDirectory: "/repos")
-        let django = try venvs.task(from: Self.row(repo: "django/django", version: "3.0", id: "django__django-11099"), where_: "row")
-        #expect(django.document["environment"] == nil)
+        let astropy = try venvs.task(from: Self.row(repo: "astropy/astropy", version: "4.3", id: "astropy__astropy-12907"), where_: "row")
+        #expect(astropy.document["environment"] == nil, "its compiled extensions need an install a read-only venv cannot take")
+        let xarray = try venvs.task(from: Self.row(repo: "pydata/xarray", version: "0.12", id: "pydata__xarray-4094"), where_: "row")
+        #expect(xarray.document["environment"] == nil, "conda-only packages")
+    }
+
+    @Test("a Django row gets SWE-bench's frozen environment of that instance: its Python and every pin, conda's Python packages included")
+    func frozenEnvironments() throws {
+        let importer = SWEbenchImporter(repositoriesDirectory: "/repos")
+        func spec(_ repo: String, _ version: String, _ id: String) throws -> EnvironmentSpec {
+            let task = try importer.task(from: Self.row(repo: repo, version: version, id: id), where_: "row")
+            return try EnvironmentSpec.parse(try #require(task.document["environment"], "\(id) has no environment"), where_: "row")
+        }
+        // django__django-11099 is in SWE-bench Verified: its environment.yml pins Python 3.6 and these packages.
+        let verified = try spec("django/django", "3.0", "django__django-11099")
+        #expect(verified.python == "3.6")
+        #expect(verified.pip.contains("asgiref==3.4.1") && verified.pip.contains("sqlparse==0.4.4"))
+        #expect(verified.pip.contains("setuptools==58.0.4"), "conda's setuptools, a Python package, is pinned too")
+        #expect(!verified.pip.contains { $0.hasPrefix("openssl") || $0.hasPrefix("pip==") || $0.hasPrefix("python==") }, "\(verified.pip)")
+        #expect(verified.variables["LC_ALL"] == "C.UTF-8")
+        // A Lite row outside Verified takes the environment of its repository and version.
+        let lite = try spec("django/django", "3.0", "django__django-11049")
+        #expect(lite.key == verified.key)
+        // SymPy's pins come from conda's packages (mpmath, flake8), not from its pip section alone.
+        let sympy = try spec("sympy/sympy", "1.7", "sympy__sympy-20590")
+        #expect(sympy.pip.contains("mpmath==1.3.0") && sympy.pip.contains("flake8==7.1.1"))
+        // A repository version SWE-bench Verified does not cover falls back to the per-version spec.
+        let old = try spec("sympy/sympy", "1.2", "sympy__sympy-15011")
+        #expect(old.python == "3.9" && old.pip.contains("mpmath==1.3.0"))
     }
 }
 

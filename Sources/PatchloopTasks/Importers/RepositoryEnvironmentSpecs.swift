@@ -1,15 +1,22 @@
 import Foundation
 import PatchloopCore
 
-/// The `environment` an imported SWE-bench row gets: SWE-bench's per-repository,
-/// per-version install spec (`MAP_REPO_VERSION_TO_SPECS` in
-/// `swebench/harness/constants/python.py`) where it translates faithfully into a venv
-/// (a Python version, pip packages, an install of the worktree), or SWE-bench's prebuilt
-/// image name on request.
+/// The `environment` an imported SWE-bench row gets, as a venv where one reproduces
+/// SWE-bench's, or SWE-bench's prebuilt image name on request. In order:
 ///
-/// Repositories whose spec needs what a venv cannot give (conda `environment.yml`,
-/// `apt-get` steps, requirement files read from the checkout, `src/` layouts that need their
-/// install) are left without one: give them an image, or write the environment by hand.
+/// 1. SWE-bench's frozen environment of the instance (`swebench/resources/swebench-og`, one
+///    conda `environment.yml` per SWE-bench Verified instance), translated to a Python
+///    version and pinned pip requirements (`frozenTable`, written by
+///    `scripts/swebench-environments`);
+/// 2. for an instance outside Verified, the frozen environment of its repository and version
+///    (SWE-bench builds one environment per repository and version);
+/// 3. SWE-bench's per-version install spec (`MAP_REPO_VERSION_TO_SPECS`) where it translates
+///    (a Python version, pip packages, an install of the worktree).
+///
+/// Repositories whose environment a venv cannot give (compiled extensions built by the
+/// install: astropy, matplotlib, scikit-learn; `src/` layouts that need their install:
+/// pytest, flask; conda-only packages: xarray) are left without one: give them an image,
+/// or write the environment by hand.
 public enum RepositoryEnvironmentSpecs {
     /// Which environment the importer writes.
     public enum Kind: String, Sendable, CaseIterable {
@@ -28,8 +35,37 @@ public enum RepositoryEnvironmentSpecs {
         "scipy==1.11.2", "six==1.16.0", "tzdata==2023.1", "zipp==3.16.2",
     ]
 
-    /// The venv spec for `repo` at `version`; nil where SWE-bench's does not translate.
-    public static func venv(repo: String, version: String) -> EnvironmentSpec? {
+    /// SWE-bench's frozen environments (see the type's description), parsed once.
+    struct FrozenTable: Sendable {
+        var environments: [(python: String, pip: [String])] = []
+        var instances: [String: Int] = [:]
+        var versions: [String: Int] = [:]
+
+        init(_ text: String) {
+            guard let table = try? JSONValue.parse(text) else { return }
+            environments = (table["environments"]?.arrayValue ?? []).map {
+                ($0["python"]?.stringValue ?? "3", ($0["pip"]?.arrayValue ?? []).compactMap(\.stringValue))
+            }
+            for (key, value) in table["instances"]?.objectValue ?? [:] { instances[key] = value.intValue }
+            for (key, value) in table["versions"]?.objectValue ?? [:] { versions[key] = value.intValue }
+        }
+
+        func environment(instanceID: String, repo: String, version: String) -> (python: String, pip: [String])? {
+            guard let index = instances[instanceID] ?? versions["\(repo)@\(version)"], environments.indices.contains(index) else { return nil }
+            return environments[index]
+        }
+    }
+
+    static let frozen = FrozenTable(frozenTable)
+
+    /// The venv spec for an instance of `repo` at `version`; nil where SWE-bench's does not translate.
+    public static func venv(repo: String, version: String, instanceID: String = "") -> EnvironmentSpec? {
+        if let environment = frozen.environment(instanceID: instanceID, repo: repo, version: version) {
+            // Django's tests expect a UTF-8 locale (SWE-bench exports en_US.UTF-8, which this machine may lack).
+            let variables = repo == "django/django" ? ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf8"] : [:]
+            let install = repo == "mwaskom/seaborn" && version != "0.11" ? "python -m pip install -e .[dev]" : "python -m pip install -e ."
+            return EnvironmentSpec(python: environment.python, pip: environment.pip, install: [install], variables: variables)
+        }
         switch repo {
         case "sympy/sympy":
             // 1.13 and later also read requirements-dev.txt from the checkout in SWE-bench; mpmath is what their tests need.
@@ -60,7 +96,7 @@ public enum RepositoryEnvironmentSpecs {
     /// The environment for a row, by `kind`.
     public static func environment(_ kind: Kind, repo: String, version: String, instanceID: String) -> EnvironmentSpec? {
         switch kind {
-        case .venv: return venv(repo: repo, version: version)
+        case .venv: return venv(repo: repo, version: version, instanceID: instanceID)
         case .swebenchImages: return swebenchImage(instanceID: instanceID)
         case .none: return nil
         }
