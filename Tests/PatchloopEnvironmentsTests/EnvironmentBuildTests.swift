@@ -1,6 +1,6 @@
 import Foundation
 import PatchloopCore
-import PatchloopEnvironments
+@testable import PatchloopEnvironments
 import PatchloopTasks
 import PatchloopTesting
 import PatchloopWorkspace
@@ -132,6 +132,31 @@ struct EnvironmentBuildTests {
         #expect(manifest.pipFreeze.contains("patchloop-probe==1.0"))
         let log = try String(contentsOfFile: manifest.log, encoding: .utf8)
         #expect(log.contains("bubblewrap"), "the build log says where the steps ran")
+    }
+
+    @Test("a sandboxed build sees the user's pip settings at its private home, and the local folders they name, nothing else of the home")
+    func userPipSettingsReachTheBuild() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write([
+            "home/.config/pip/pip.conf": "[global]\nfind-links = \(directory.path)/wheelhouse file://\(directory.path)/more\ncert = \(directory.path)/ca.pem\n",
+            "home/.pip/pip.conf": "[install]\nno-cache-dir = true\n",
+            "home/.ssh/id_rsa": "secret",
+            "wheelhouse/a.whl": "", "more/b.whl": "", "ca.pem": "",
+        ])
+        let home = directory.path + "/home"
+        let builder = EnvironmentBuilder(
+            cache: EnvironmentCache(root: directory.path + "/cache"), hostEnvironment: ["HOME": home, "PATH": "/usr/bin:/bin", "PIP_CERT": directory.path + "/ca.pem"])
+        let interpreter = try await PythonLocator().locate(try Self.newestPython())
+        let inputs = builder.sandboxInputs(interpreter: interpreter)
+        #expect(inputs.mounts == [
+            ReadOnlyMount(source: home + "/.config/pip/pip.conf", destination: "/tmp/.config/pip/pip.conf"),
+            ReadOnlyMount(source: home + "/.pip/pip.conf", destination: "/tmp/.pip/pip.conf"),
+        ])
+        #expect(inputs.readOnly.contains(directory.path + "/wheelhouse") && inputs.readOnly.contains(directory.path + "/more"))
+        #expect(inputs.readOnly.contains(directory.path + "/ca.pem"))
+        #expect(!inputs.readOnly.contains { home.hasPrefix($0) || $0.hasPrefix(home) }, "nothing of the home but pip's settings: \(inputs.readOnly)")
+        #expect(inputs.readOnly.contains(URL(fileURLWithPath: interpreter.path).deletingLastPathComponent().path))
     }
 
     @Test("a failing pip install is an environment error with the build log, kept for prune to clear")
