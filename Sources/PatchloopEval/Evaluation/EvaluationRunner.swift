@@ -311,7 +311,7 @@ public struct EvaluationRunner: Sendable {
             }
             do {
                 let base = try await runner.base(for: task)
-                let score = try await Scorer(sandboxes: sandboxes, isolation: settings.isolation, hiding: [settings.outputDirectory])
+                let score = try await Scorer(sandboxes: sandboxes, isolation: settings.isolation, hiding: [settings.outputDirectory], runID: settings.runID)
                     .score(task, patch: patch, base: base, group: settings.runID, name: names[0])
                 return AttemptRecord(
                     instanceID: task.instanceID, attempt: item.attempt, model: model, patch: patch, exitStatus: nil, detail: "",
