@@ -99,14 +99,16 @@ public struct ContainerRuntime: Sendable, Hashable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
 
-    /// Field 22 of `/proc/PID/stat` (start time in clock ticks since boot), nil when the process is gone.
+    /// Field 22 of `/proc/PID/stat` (start time in clock ticks since boot), nil when the
+    /// process is gone or only a zombie (killed, not yet reaped by its parent).
     static func processStartTime(_ pid: Int32) -> String? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return nil }
         // After "pid (comm) ": state is field 3, start time field 22.
         let fields = text[text.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? String(fields[19]) : nil
+        guard fields.count > 19, fields[0] != "Z", fields[0] != "X" else { return nil }
+        return String(fields[19])
     }
 
     /// Whether the owner label `owner` names a process that is still alive on this host.
