@@ -15,6 +15,10 @@ public actor ContainerSession {
     public static let ownerLabel = "dev.patchloop.owner"
     /// Label whose value is the run id.
     public static let runLabel = "dev.patchloop.run"
+    /// Label whose value is this session's id: `close()` removes by it, so a container whose
+    /// start was cut short by an interruption (its id never read) goes too.
+    public static let sessionLabel = "dev.patchloop.session"
+    nonisolated let sessionID = UUID().uuidString.lowercased()
 
     public nonisolated let runtime: ContainerRuntime
     public nonisolated let image: ContainerImage
@@ -64,19 +68,33 @@ public actor ContainerSession {
         if outcome.timedOut {
             // Killing the client leaves the tests running inside: the container goes with them.
             await discard()
+        } else if Task.isCancelled {
+            // Interrupted: no more commands here; `close()` removes the container.
+            throw CancellationError()
         } else if outcome.exitCode != 0, await !isRunning(id) {
-            containerID = nil
-            synced = []
+            await discard()
             throw ContainerError("the container of \(image.name) stopped while running the tests (\(outcome.statusDescription)): \(outcome.standardOutput.text.suffix(500))")
         }
         return outcome
     }
 
-    /// Removes the container; later commands are refused.
+    /// Removes the container (every one this session labelled, even one whose start was
+    /// interrupted); later commands are refused.
     public func close() async {
         closed = true
         await discard()
+        guard started > 0 || attemptedStart else { return }
+        let runtime = runtime
+        let filter = "label=\(ContainerSession.sessionLabel)=\(sessionID)"
+        _ = await Task.detached {
+            guard let listed = try? await runtime.run(["ps", "--all", "--quiet", "--filter", filter], timeout: 60), listed.succeeded else { return }
+            let ids = listed.standardOutput.text.split(separator: "\n").map(String.init)
+            if !ids.isEmpty { _ = try? await runtime.run(runtime.removeArguments(ids), timeout: 120) }
+        }.value
     }
+
+    /// A start was begun (its container may exist even if its id was never read).
+    private var attemptedStart = false
 
     private func discard() async {
         guard let id = containerID else { return }
@@ -96,9 +114,11 @@ public actor ContainerSession {
         if let containerID { return containerID }
         guard !closed else { throw ContainerError("the container session for \(image.name) is closed") }
         await runtime.sweepOnce()
+        attemptedStart = true
         let arguments = [
             "run", "--detach", "--network=none", "--security-opt=no-new-privileges",
             "--label=\(ContainerSession.ownerLabel)=\(ContainerRuntime.owner)", "--label=\(ContainerSession.runLabel)=\(runID)",
+            "--label=\(ContainerSession.sessionLabel)=\(sessionID)",
             "--entrypoint=/bin/sh", "--workdir=\(image.workdir)", "--", image.name, "-c", "exec sleep 2147483647",
         ]
         let outcome: ProcessOutcome

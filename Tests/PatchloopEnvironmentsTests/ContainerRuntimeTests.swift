@@ -189,6 +189,26 @@ struct ContainerRuntimeTests {
         await suite.finish()
     }
 
+    @Test("an interrupted test run leaves no container once its attempt ends")
+    func interruptedRun() async throws {
+        let daemon = try await DockerDaemon.shared()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let task = try await Self.makeTask(in: directory, daemon: daemon, testCommand: "sleep 600", timeout: 900)
+        let runID = "ct-\(UUID().uuidString.prefix(8))"
+        let (sandbox, suite) = try await Self.suite(for: task, in: directory, runID: runID)
+        let running = Task { try await suite.run(tests: [], in: sandbox.path) }
+        // Interrupt once the container is up (the tests then sleep inside it).
+        while try await daemon.containers(label: ContainerSession.runLabel, value: runID).isEmpty {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        running.cancel()
+        let result = await running.result
+        #expect(throws: (any Error).self) { try result.get() }
+        await suite.finish()
+        #expect(try await daemon.containers(label: ContainerSession.runLabel, value: runID).isEmpty)
+    }
+
     @Test("containers whose Patchloop was killed with SIGKILL are removed by the next one; those of a live process are kept")
     func leftoversOfAKilledRun() async throws {
         let daemon = try await DockerDaemon.shared()
