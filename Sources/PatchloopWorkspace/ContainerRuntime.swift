@@ -124,10 +124,12 @@ public struct ContainerRuntime: Sendable, Hashable {
     /// or a crash) and, with `runID`, every container of that run. Returns their ids.
     @discardableResult
     public func removeLeftovers(runID: String? = nil) async -> [String] {
+        // docker's `ps` template has `.Label "name"`; podman's has a map, `.Labels`.
+        func label(_ name: String) -> String { kind == .docker ? "{{.Label \"\(name)\"}}" : "{{index .Labels \"\(name)\"}}" }
         guard
             let listed = try? await run(
                 ["ps", "--all", "--filter", "label=\(ContainerSession.ownerLabel)", "--format",
-                    "{{.ID}}\t{{.Label \"\(ContainerSession.ownerLabel)\"}}\t{{.Label \"\(ContainerSession.runLabel)\"}}"], timeout: 60),
+                    "{{.ID}}\t\(label(ContainerSession.ownerLabel))\t\(label(ContainerSession.runLabel))"], timeout: 60),
             listed.succeeded
         else { return [] }
         var doomed: [String] = []
