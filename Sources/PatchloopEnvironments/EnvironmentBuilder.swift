@@ -177,25 +177,39 @@ public struct EnvironmentBuilder: Sendable {
     /// The container program, image, folder and activation for an `image` spec, once the
     /// program is installed, its daemon answers and the image is loaded.
     public func containerEnvironment(_ spec: EnvironmentSpec) async -> Result<ContainerEnvironment, EnvironmentError> {
-        guard let image = spec.image else { return .failure(EnvironmentError("the environment \(spec.summary) names no image")) }
+        await containerEnvironment(spec, runtime: await containerRuntimeReady())
+    }
+
+    /// The container program, once it is installed and its daemon answers.
+    func containerRuntimeReady() async -> Result<ContainerRuntime, EnvironmentError> {
         let runtime: ContainerRuntime
         if let kind = containerRuntime {
             guard let found = ContainerRuntime.named(kind, base: hostEnvironment) else {
                 return .failure(
                     EnvironmentError(
-                        "the task's environment is the container image \(image), and \(kind.rawValue) is not on PATH: install it (\(kind == .docker ? "apt-get install docker.io" : "apt-get install podman")) or choose the other with --runtime"))
+                        "\(kind.rawValue) is not on PATH: install it (\(kind == .docker ? "apt-get install docker.io" : "apt-get install podman runc")) or choose the other with --runtime"))
             }
             runtime = found
         } else {
             guard let found = ContainerRuntime.detect(base: hostEnvironment) else {
                 return .failure(
                     EnvironmentError(
-                        "the task's environment is the container image \(image), and no container runtime is installed (neither docker nor podman is on PATH): install one (apt-get install docker.io, or podman) and load the image, or give the task a python environment instead"))
+                        "no container runtime is installed (neither docker nor podman is on PATH): install one (apt-get install docker.io, or podman) and load the image, or give the task a python environment instead"))
             }
             runtime = found
         }
-        if let problem = await runtime.daemonProblem() {
-            return .failure(EnvironmentError("the task's environment is the container image \(image): \(problem)"))
+        if let problem = await runtime.daemonProblem() { return .failure(EnvironmentError(problem)) }
+        return .success(runtime)
+    }
+
+    func containerEnvironment(_ spec: EnvironmentSpec, runtime ready: Result<ContainerRuntime, EnvironmentError>) async
+        -> Result<ContainerEnvironment, EnvironmentError>
+    {
+        guard let image = spec.image else { return .failure(EnvironmentError("the environment \(spec.summary) names no image")) }
+        let runtime: ContainerRuntime
+        switch ready {
+        case .success(let found): runtime = found
+        case .failure(let error): return .failure(EnvironmentError("the task's environment is the container image \(image): \(error.message)"))
         }
         if let problem = await runtime.imageProblem(image) { return .failure(EnvironmentError(problem)) }
         return .success(
@@ -262,9 +276,13 @@ public struct EnvironmentBuilder: Sendable {
     ) async -> [TaskInstance] {
         // Images are checked, not built: one look per distinct image, folder and activation.
         var images: [String: Result<ContainerEnvironment, EnvironmentError>] = [:]
+        // The program and its daemon are asked once; each distinct image then once.
+        var ready: Result<ContainerRuntime, EnvironmentError>?
         for task in tasks {
             guard let spec = task.environment, spec.image != nil, images[spec.json.encoded()] == nil else { continue }
-            let result = await containerEnvironment(spec)
+            if ready == nil { ready = await containerRuntimeReady() }
+            guard let ready else { continue }
+            let result = await containerEnvironment(spec, runtime: ready)
             images[spec.json.encoded()] = result
             onImage(spec, result, tasks.filter { $0.environment?.json.encoded() == spec.json.encoded() }.map(\.instanceID))
         }

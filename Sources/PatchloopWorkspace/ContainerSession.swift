@@ -29,7 +29,7 @@ public actor ContainerSession {
     private var synced: Set<String> = []
     private var closed = false
     /// Containers started so far (a timeout discards one; the next command starts another).
-    public private(set) var started = 0
+    public private(set) var containersStarted = 0
 
     public init(runtime: ContainerRuntime, image: ContainerImage, runID: String, sandbox: Sandbox) {
         self.runtime = runtime
@@ -83,7 +83,7 @@ public actor ContainerSession {
     public func close() async {
         closed = true
         await discard()
-        guard started > 0 || attemptedStart else { return }
+        guard attemptedStart else { return }
         let runtime = runtime
         let filter = "label=\(ContainerSession.sessionLabel)=\(sessionID)"
         _ = await Task.detached {
@@ -136,7 +136,7 @@ public actor ContainerSession {
             throw ContainerError("\(runtime.kind.rawValue) could not start a container of \(image.name) (\(outcome.statusDescription)): \(said.suffix(1000))")
         }
         containerID = id
-        self.started += 1
+        containersStarted += 1
         return id
     }
 

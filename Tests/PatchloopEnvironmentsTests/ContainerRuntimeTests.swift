@@ -121,7 +121,7 @@ struct ContainerRuntimeTests {
         let reverted = try await suite.execute("cat calc.sh", in: sandbox.path)
         #expect(reverted.standardOutput.text == Self.baseFiles["calc.sh"]!)
 
-        #expect(await container.started == 1)
+        #expect(await container.containersStarted == 1)
         let id = try #require(await container.currentContainer)
         #expect(try await daemon.containers(label: ContainerSession.runLabel, value: runID).contains { $0.hasPrefix(id) })
         await suite.finish()
@@ -185,7 +185,7 @@ struct ContainerRuntimeTests {
         #expect(try await daemon.containers(label: ContainerSession.runLabel, value: runID).isEmpty)
         let next = try await suite.execute("echo again", in: sandbox.path)
         #expect(next.standardOutput.text == "again\n")
-        #expect(await container.started == 2)
+        #expect(await container.containersStarted == 2)
         await suite.finish()
     }
 
