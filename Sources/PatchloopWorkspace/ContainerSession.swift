@@ -42,7 +42,8 @@ public actor ContainerSession {
     public var currentContainer: String? { containerID }
 
     /// Runs `command` (a shell line) in the image's folder after the activation, with only
-    /// `variables` added to the image's own environment. A timeout kills the container.
+    /// `variables` added to the image's own environment. A timeout kills the container. The
+    /// outcome's duration includes starting the container and copying the changes in.
     public func execute(_ command: String, variables: [String: String], timeout: Double, outputLimit: OutputLimit = .default) async throws
         -> ProcessOutcome
     {
@@ -59,10 +60,10 @@ public actor ContainerSession {
         arguments += [
             "--", id, "/bin/sh", "-c", "if [ -x /bin/bash ]; then exec /bin/bash -c \"$1\"; fi; exec /bin/sh -c \"$1\"", "sh", script,
         ]
-        let remaining = max(1, timeout - Date().timeIntervalSince(started))
+        // The command has its whole time limit; starting the container and copying are not charged to it.
         var outcome = try await ProcessRunner().run(
             ProcessSpec(
-                executable: runtime.executable, arguments: arguments, environment: runtime.environment, timeout: remaining,
+                executable: runtime.executable, arguments: arguments, environment: runtime.environment, timeout: timeout,
                 outputLimit: outputLimit, mergeStandardError: true))
         outcome.duration = Date().timeIntervalSince(started)
         if outcome.timedOut {
