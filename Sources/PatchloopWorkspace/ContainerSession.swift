@@ -55,7 +55,17 @@ public actor ContainerSession {
         if let activate = image.activate { script += activate + "\n" }
         script += command
         var arguments = ["exec", "--workdir=\(image.workdir)"]
-        for (name, value) in variables.sorted(by: { $0.key < $1.key }) { arguments.append("--env=\(name)=\(value)") }
+        var clientEnvironment = runtime.environment
+        for (name, value) in variables.sorted(by: { $0.key < $1.key }) {
+            if ContainerSession.steersClient(name) {
+                arguments.append("--env=\(name)=\(value)")
+            } else {
+                // By name: the value goes through the client's environment, not its command
+                // line, where any process on the host could read a variable passed with --pass-env.
+                clientEnvironment[name] = value
+                arguments.append("--env=\(name)")
+            }
+        }
         // bash where the image has it (conda's `source …/activate` needs it), else sh.
         arguments += [
             "--", id, "/bin/sh", "-c", "if [ -x /bin/bash ]; then exec /bin/bash -c \"$1\"; fi; exec /bin/sh -c \"$1\"", "sh", script,
@@ -63,7 +73,7 @@ public actor ContainerSession {
         // The command has its whole time limit; starting the container and copying are not charged to it.
         var outcome = try await ProcessRunner().run(
             ProcessSpec(
-                executable: runtime.executable, arguments: arguments, environment: runtime.environment, timeout: timeout,
+                executable: runtime.executable, arguments: arguments, environment: clientEnvironment, timeout: timeout,
                 outputLimit: outputLimit, mergeStandardError: true))
         outcome.duration = Date().timeIntervalSince(started)
         if outcome.timedOut {
@@ -170,6 +180,16 @@ public actor ContainerSession {
         }
         synced.formUnion(paths)
         return absent
+    }
+
+    /// Variables the container program itself reads (where its daemon is, its settings, its
+    /// proxy): a task's value for one of them goes on the command line, never into the
+    /// client's environment, so a task file cannot point the client at another daemon.
+    static func steersClient(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        return ["DOCKER_", "CONTAINER", "XDG_", "BUILDAH", "REGISTRY_", "PODMAN"].contains { upper.hasPrefix($0) }
+            || ["PATH", "HOME", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR"].contains(upper)
+            || upper.hasPrefix("LD_") || upper.hasPrefix("GODEBUG") || upper.hasPrefix("GO")
     }
 
     /// `text` in single quotes for a POSIX shell.

@@ -51,9 +51,12 @@ struct ContainerRuntimeTests {
 
     /// A task in `directory` whose environment is a fresh image (its own name), prepared
     /// through `EnvironmentBuilder` against the test daemon.
-    static func makeTask(in directory: TemporaryDirectory, daemon: DockerDaemon, testCommand: String = "sh tests/run.sh", timeout: Double = 120)
-        async throws -> TaskInstance
-    {
+    static func makeTask(
+        in directory: TemporaryDirectory, daemon: DockerDaemon, testCommand: String = "sh tests/run.sh", timeout: Double = 120,
+        variables: [String: String] = [:]
+    ) async throws -> TaskInstance {
+        var env: [String: JSONValue] = ["TASK_FLAG": "on"]
+        for (name, value) in variables { env[name] = .string(value) }
         let image = "patchloop-test/calc:\(UUID().uuidString.prefix(8).lowercased())"
         var imageFiles = ["testbed/build/artifact": "built"]
         for (path, content) in baseFiles { imageFiles["testbed/" + path] = content }
@@ -63,7 +66,7 @@ struct ContainerRuntimeTests {
                 "instance_id": "calc-1", "problem_statement": "add(2, 3) gives -1", "FAIL_TO_PASS": ["add"],
                 "PASS_TO_PASS": ["artifact", "mul", "activation", "variable"], "test_cmd": .string(testCommand), "log_parser": "pytest",
                 "timeout": .number(timeout),
-                "environment": ["image": .string(image), "workdir": "/testbed", "activate": "export GREETING=activated", "env": ["TASK_FLAG": "on"]],
+                "environment": ["image": .string(image), "workdir": "/testbed", "activate": "export GREETING=activated", "env": .object(env)],
             ]).encoded(),
             "tasks/calc-1/test.patch": testPatch,
             "tasks/calc-1/gold.patch": goldPatch,
@@ -121,13 +124,18 @@ struct ContainerRuntimeTests {
         let reverted = try await suite.execute("cat calc.sh", in: sandbox.path)
         #expect(reverted.standardOutput.text == Self.baseFiles["calc.sh"]!)
 
+        // A rename: the old path goes too.
+        try FileManager.default.moveItem(atPath: sandbox.path + "/tests/run.sh", toPath: sandbox.path + "/tests/renamed.sh")
+        let renamed = try await suite.execute("ls tests", in: sandbox.path)
+        #expect(renamed.standardOutput.text == "extra\nrenamed.sh\n", "\(renamed.standardOutput.text)")
+
         #expect(await container.containersStarted == 1)
         let id = try #require(await container.currentContainer)
         #expect(try await daemon.containers(label: ContainerSession.runLabel, value: runID).contains { $0.hasPrefix(id) })
         await suite.finish()
         #expect(try await daemon.containers(label: ContainerSession.runLabel, value: runID).isEmpty)
-        // No run leaves the host worktree dirty: nothing the tests wrote came back.
-        #expect(try await sandbox.changedPaths().isEmpty)
+        // Nothing the tests wrote came back to the host: its only change is the rename.
+        #expect(try await sandbox.changedPaths() == ["tests/renamed.sh", "tests/run.sh"])
     }
 
     @Test("the container sees no secret of Patchloop's environment, no host PATH and no network; the task's variables and activation reach it")
@@ -137,10 +145,12 @@ struct ContainerRuntimeTests {
         defer { directory.remove() }
         let secret = "sk-container-\(UUID().uuidString)"
         setenv("PATCHLOOP_TEST_CONTAINER_API_KEY", secret, 1)
-        let task = try await Self.makeTask(in: directory, daemon: daemon)
+        // A task variable named like the client's own setting reaches the container, not the client.
+        let task = try await Self.makeTask(in: directory, daemon: daemon, variables: ["DOCKER_HOST": "unix:///nonexistent.sock"])
         let runID = "ct-\(UUID().uuidString.prefix(8))"
         let (sandbox, suite) = try await Self.suite(for: task, in: directory, runID: runID)
         let outcome = try await suite.execute("env; echo interfaces: $(ls /sys/class/net)", in: sandbox.path)
+        #expect(outcome.standardOutput.text.contains("DOCKER_HOST=unix:///nonexistent.sock"), "\(outcome.standardOutput.text)")
         await suite.finish()
         let log = outcome.standardOutput.text
         #expect(!log.contains(secret))
