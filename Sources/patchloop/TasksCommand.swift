@@ -68,8 +68,9 @@ struct ValidateTasks: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(interruptible: true) {
-            let tasks = await EnvironmentSupport.prepare(try TaskStore.load(directory), workers: workers)
+            // First: it also sets --runtime, which preparing an image environment reads.
             let isolation = try await sandbox.isolation()
+            let tasks = await EnvironmentSupport.prepare(try TaskStore.load(directory), workers: workers)
             let configuration = RunConfiguration(
                 runID: "validate-" + RunConfiguration.newRunID(), sandboxRoot: sandbox.sandboxRoot, isolation: isolation)
             let validator = TaskValidator(runner: AttemptRunner(configuration: configuration))
