@@ -315,4 +315,30 @@ struct ContainerRuntimeTests {
         let only = try #require(outcome.records.first)
         #expect(only.failure.kind == .environmentError, "\(only.failure)")
     }
+
+    @Test("on the command line: tasks validate and eval --runtime docker run an image task's tests in containers")
+    func commandLine() async throws {
+        let daemon = try await DockerDaemon.shared()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        _ = try await Self.makeTask(in: directory, daemon: daemon)
+        let executable = PackageLocation.executable
+        try #require(FileManager.default.isExecutableFile(atPath: executable), "build the patchloop executable first (swift build)")
+        var environment = ProcessEnvironment.allowListed()
+        environment["DOCKER_HOST"] = daemon.runtime.environment["DOCKER_HOST"]
+        environment["PATCHLOOP_CACHE"] = directory.path + "/cache"
+        func patchloop(_ arguments: [String]) async throws -> ProcessOutcome {
+            try await ProcessRunner().run(
+                ProcessSpec(
+                    executable: executable, arguments: arguments + ["--runtime", "docker", "--sandboxes", directory.path + "/Sandboxes"],
+                    workingDirectory: directory.path, environment: environment, timeout: 300, mergeStandardError: true))
+        }
+        let validate = try await patchloop(["tasks", "validate", "tasks"])
+        #expect(validate.exitCode == 0, "\(validate.standardOutput.text)")
+        #expect(validate.standardOutput.text.contains("1 valid, 0 invalid"))
+        let eval = try await patchloop(["eval", "tasks", "--model", "scripted:gold", "--output", directory.path + "/run"])
+        #expect(eval.exitCode == 0, "\(eval.standardOutput.text)")
+        let result = try JSONValue.parse(try directory.read("run/results/calc-1.json"))
+        #expect(result["calc-1"]?["resolved"]?.boolValue == true, "\(result.encoded())")
+    }
 }
