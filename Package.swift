@@ -149,7 +149,8 @@ let package = Package(
         .testTarget(
             name: "PatchloopEnvironmentsTests",
             dependencies: [
-                "PatchloopCore", "PatchloopAgent", "PatchloopEnvironments", "PatchloopEval", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting",
+                "PatchloopCore", "PatchloopAgent", "PatchloopEnvironments", "PatchloopEval", "PatchloopModels", "PatchloopTasks", "PatchloopTools",
+                "PatchloopWorkspace", "PatchloopTesting",
             ],
             swiftSettings: swiftSettings
         ),

@@ -28,12 +28,16 @@ public struct EnvironmentBuilder: Sendable {
     public var hostEnvironment: [String: String]
     /// Where build steps run: bubblewrap, or the host under `--no-sandbox`.
     public var isolation: CommandIsolation
+    /// The container program for tasks whose environment is an image (`--runtime`); nil:
+    /// docker, else podman, whichever is installed.
+    public var containerRuntime: ContainerRuntime.Kind?
 
     public init(
         cache: EnvironmentCache = .standard(), locator: PythonLocator = PythonLocator(), timeout: Double = 1800,
         runner: ProcessRunner = ProcessRunner(), hostEnvironment: [String: String] = ProcessInfo.processInfo.environment,
-        isolation: CommandIsolation = .bubblewrap
+        isolation: CommandIsolation = .bubblewrap, containerRuntime: ContainerRuntime.Kind? = nil
     ) {
+        self.containerRuntime = containerRuntime
         self.cache = cache
         self.locator = locator
         self.timeout = timeout
@@ -140,7 +144,15 @@ public struct EnvironmentBuilder: Sendable {
             Build(spec: spec, result: result, cacheHit: hit, seconds: Date().timeIntervalSince(started))
         }
         if let manifest = cache.manifest(for: key) { return finish(.success(manifest), hit: true) }
-        if let image = spec.image { return finish(.failure(EnvironmentBuilder.imageProblem(image, environment: hostEnvironment)), hit: false) }
+        if spec.image != nil {
+            // An image is not built here: `prepare` checks that it is loaded.
+            let failure: EnvironmentError
+            switch await containerEnvironment(spec) {
+            case .failure(let error): failure = error
+            case .success: failure = EnvironmentError("the environment \(spec.summary) is a container image: there is nothing to build")
+            }
+            return finish(.failure(failure), hit: false)
+        }
         let lock: EnvironmentLock
         do {
             try FileManager.default.createDirectory(atPath: cache.environmentsDirectory, withIntermediateDirectories: true)
@@ -242,15 +254,55 @@ public struct EnvironmentBuilder: Sendable {
         return .success(manifest)
     }
 
-    /// Why an `image` environment cannot be used here.
-    static func imageProblem(_ image: String, environment: [String: String]) -> EnvironmentError {
-        let runtimes = ["docker", "podman"].filter { ProcessRunner.resolveExecutable($0, environment: environment) != nil }
-        if runtimes.isEmpty {
-            return EnvironmentError(
-                "the task's environment is the container image \(image), and no container runtime is installed (neither docker nor podman is on PATH): install one (apt-get install docker.io, or podman) and load the image, or give the task a python environment instead")
+    /// The container program, image, folder and activation for an `image` spec, once the
+    /// program is installed, its daemon answers and the image is loaded.
+    public func containerEnvironment(_ spec: EnvironmentSpec) async -> Result<ContainerEnvironment, EnvironmentError> {
+        await containerEnvironment(spec, runtime: await containerRuntimeReady())
+    }
+
+    /// The container program, once it is installed and its daemon answers.
+    func containerRuntimeReady() async -> Result<ContainerRuntime, EnvironmentError> {
+        let runtime: ContainerRuntime
+        if let kind = containerRuntime {
+            guard let found = ContainerRuntime.named(kind, base: hostEnvironment) else {
+                return .failure(
+                    EnvironmentError(
+                        "\(kind.rawValue) is not on PATH: install it (\(kind == .docker ? "apt-get install docker.io" : "apt-get install podman runc")) or choose the other with --runtime"))
+            }
+            runtime = found
+        } else {
+            guard let found = ContainerRuntime.detect(base: hostEnvironment) else {
+                return .failure(
+                    EnvironmentError(
+                        "no container runtime is installed (neither docker nor podman is on PATH): install one (apt-get install docker.io, or podman) and load the image, or give the task a python environment instead"))
+            }
+            runtime = found
         }
-        return EnvironmentError(
-            "the task's environment is the container image \(image): running tests inside container images (\(runtimes.joined(separator: ", ")) found) is not supported by this version of Patchloop yet; give the task a python environment instead")
+        if let problem = await runtime.daemonProblem() { return .failure(EnvironmentError(problem)) }
+        return .success(runtime)
+    }
+
+    func containerEnvironment(_ spec: EnvironmentSpec, runtime ready: Result<ContainerRuntime, EnvironmentError>) async
+        -> Result<ContainerEnvironment, EnvironmentError>
+    {
+        guard let image = spec.image else { return .failure(EnvironmentError("the environment \(spec.summary) names no image")) }
+        let runtime: ContainerRuntime
+        switch ready {
+        case .success(let found): runtime = found
+        case .failure(let error): return .failure(EnvironmentError("the task's environment is the container image \(image): \(error.message)"))
+        }
+        if let problem = await runtime.imageProblem(image) { return .failure(EnvironmentError(problem)) }
+        return .success(
+            ContainerEnvironment(
+                runtime: runtime, image: ContainerImage(name: image, workdir: spec.workdir ?? ContainerImage.defaultWorkdir, activate: spec.activate)))
+    }
+
+    /// The activation of a task whose environment is `container`: its tests run there.
+    public static func activation(_ container: ContainerEnvironment, spec: EnvironmentSpec) -> EnvironmentActivation {
+        var activation = EnvironmentActivation(
+            key: spec.key, readOnlyPaths: [], pathEntries: [], variables: spec.variables, worktreeOnPythonPath: false, installCommands: spec.install)
+        activation.container = container
+        return activation
     }
 
     /// The activation of a built environment for a task with `spec`.
@@ -294,21 +346,36 @@ public struct EnvironmentBuilder: Sendable {
 
     /// What `prepare` did for one distinct environment.
     public typealias Progress = @Sendable (Build, _ instanceIDs: [String]) -> Void
+    /// What `prepare` found for one distinct image.
+    public typealias ImageProgress = @Sendable (EnvironmentSpec, Result<ContainerEnvironment, EnvironmentError>, _ instanceIDs: [String]) -> Void
 
     /// Builds every distinct environment `tasks` need (each once, up to `workers` at a
     /// time) and returns the tasks with their activation, or their `environment_error`.
-    public func prepare(_ tasks: [TaskInstance], workers: Int = 2, onBuild: Progress = { _, _ in }) async -> [TaskInstance] {
+    public func prepare(
+        _ tasks: [TaskInstance], workers: Int = 2, onBuild: Progress = { _, _ in }, onImage: ImageProgress = { _, _, _ in }
+    ) async -> [TaskInstance] {
+        // Images are checked, not built: one look per distinct image, folder and activation.
+        var images: [String: Result<ContainerEnvironment, EnvironmentError>] = [:]
+        // The program and its daemon are asked once; each distinct image then once.
+        var ready: Result<ContainerRuntime, EnvironmentError>?
+        for task in tasks {
+            guard let spec = task.environment, spec.image != nil, images[spec.json.encoded()] == nil else { continue }
+            if ready == nil { ready = await containerRuntimeReady() }
+            guard let ready else { continue }
+            let result = await containerEnvironment(spec, runtime: ready)
+            images[spec.json.encoded()] = result
+            onImage(spec, result, tasks.filter { $0.environment?.json.encoded() == spec.json.encoded() }.map(\.instanceID))
+        }
         var groups: [String: (spec: EnvironmentSpec, ids: [String])] = [:]
         var order: [String] = []
         for task in tasks {
-            guard let spec = task.environment else { continue }
+            guard let spec = task.environment, spec.image == nil else { continue }
             if groups[spec.key] == nil {
                 order.append(spec.key)
                 groups[spec.key] = (spec, [])
             }
             groups[spec.key]?.ids.append(task.instanceID)
         }
-        guard !order.isEmpty else { return tasks }
         let builds = await withTaskGroup(of: (String, Build).self) { group in
             var results: [String: Build] = [:]
             var next = 0
@@ -328,8 +395,15 @@ public struct EnvironmentBuilder: Sendable {
             return results
         }
         return tasks.map { task in
-            guard let spec = task.environment, let build = builds[spec.key] else { return task }
             var task = task
+            if let spec = task.environment, let image = images[spec.json.encoded()] {
+                switch image {
+                case .success(let container): task.environmentActivation = EnvironmentBuilder.activation(container, spec: spec)
+                case .failure(let error): task.environmentFailure = error
+                }
+                return task
+            }
+            guard let spec = task.environment, let build = builds[spec.key] else { return task }
             switch build.result {
             case .success(let manifest): task.environmentActivation = EnvironmentBuilder.activation(manifest, spec: spec)
             case .failure(let error): task.environmentFailure = error

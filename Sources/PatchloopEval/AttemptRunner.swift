@@ -120,7 +120,21 @@ public struct AttemptRunner: Sendable {
     ) async throws -> AttemptRecord {
         let started = Date()
         let hidden = [configuration.outputDirectory, configuration.sandboxes.root]
-        let suite = try TaskTestSuite(task: task, isolation: configuration.isolation, hiding: hidden)
+        let suite = try TaskTestSuite(task: task, isolation: configuration.isolation, hiding: hidden, sandbox: sandbox, runID: configuration.runID)
+        do {
+            let record = try await run(task, model: model, attempt: attempt, base: base, sandbox: sandbox, files: files, suite: suite, started: started)
+            await suite.finish()
+            return record
+        } catch {
+            await suite.finish()
+            throw error
+        }
+    }
+
+    private func run(
+        _ task: TaskInstance, model: any ChatModel, attempt: Int, base: BaseRepository, sandbox: Sandbox, files: AttemptFiles, suite: TaskTestSuite,
+        started: Date
+    ) async throws -> AttemptRecord {
         for command in TaskTestSuite.preparationCommands(for: task) {
             let outcome = try await suite.execute(command, in: sandbox.path)
             if !outcome.succeeded {
@@ -143,9 +157,12 @@ public struct AttemptRunner: Sendable {
 
         // Interrupted: a score of a cut-short attempt means nothing.
         try Task.checkCancellation()
+        // The agent's container goes before the scorer starts a fresh one.
+        await suite.finish()
         var score: ScoreReport?
         if configuration.score {
-            score = try await Scorer(sandboxes: configuration.sandboxes, isolation: configuration.isolation, hiding: [configuration.outputDirectory])
+            score = try await Scorer(
+                sandboxes: configuration.sandboxes, isolation: configuration.isolation, hiding: [configuration.outputDirectory], runID: configuration.runID)
                 .score(task, patch: outcome.patch, base: base, group: configuration.runID, name: "\(task.instanceID)-\(attempt)-score")
             try score?.writeLogs(into: files.logs)
         }

@@ -114,7 +114,7 @@ extension ScoreReport {
     }
 }
 
-/// Grades a candidate patch as SWE-bench does, without Docker: a fresh checkout at the
+/// Grades a candidate patch as SWE-bench does, without Docker unless the task's environment is an image: a fresh checkout at the
 /// base commit, the candidate patch, the task's test files reset and `test.patch`
 /// applied, the test command run (sandboxed), its log parsed, every FAIL_TO_PASS and
 /// PASS_TO_PASS test checked.
@@ -130,8 +130,11 @@ public struct Scorer: Sendable {
     public var isolation: CommandIsolation
     /// Folders the test commands must not see besides the task's own (the run directory).
     public var hiddenPaths: [String]
+    /// The run whose containers a task with an image environment is graded in (their label).
+    public var runID: String
 
-    public init(sandboxes: SandboxManager, isolation: CommandIsolation, hiding hiddenPaths: [String] = []) {
+    public init(sandboxes: SandboxManager, isolation: CommandIsolation, hiding hiddenPaths: [String] = [], runID: String = "patchloop") {
+        self.runID = runID
         self.sandboxes = sandboxes
         self.isolation = isolation
         self.hiddenPaths = hiddenPaths
@@ -155,8 +158,21 @@ public struct Scorer: Sendable {
         return report
     }
 
+    /// In a container (an image environment): a fresh one, started from the image's base
+    /// state, receives the checkout's changes (candidate patch, then test patch, applied on
+    /// the host as SWE-bench's harness applies them inside) and runs the eval command.
     private func grade(_ task: TaskInstance, patch: String?, in sandbox: Sandbox, into report: inout ScoreReport) async throws {
-        let suite = try TaskTestSuite(task: task, isolation: isolation, hiding: hiddenPaths + [sandboxes.root])
+        let suite = try TaskTestSuite(task: task, isolation: isolation, hiding: hiddenPaths + [sandboxes.root], sandbox: sandbox, runID: runID)
+        do {
+            try await grade(task, patch: patch, in: sandbox, suite: suite, into: &report)
+            await suite.finish()
+        } catch {
+            await suite.finish()
+            throw error
+        }
+    }
+
+    private func grade(_ task: TaskInstance, patch: String?, in sandbox: Sandbox, suite: TaskTestSuite, into report: inout ScoreReport) async throws {
         for command in TaskTestSuite.preparationCommands(for: task) {
             let outcome = try await suite.execute(command, in: sandbox.path)
             report.preparationDuration += outcome.duration

@@ -43,7 +43,8 @@ public struct TaskValidator: Sendable {
         do {
             let base = try await runner.base(for: task)
             let scorer = Scorer(
-                sandboxes: runner.configuration.sandboxes, isolation: runner.configuration.isolation, hiding: [runner.configuration.outputDirectory])
+                sandboxes: runner.configuration.sandboxes, isolation: runner.configuration.isolation, hiding: [runner.configuration.outputDirectory],
+                runID: runner.configuration.runID)
             let group = runner.configuration.runID
             if !task.goldPatch.isEmpty {
                 let gold = try await scorer.score(task, patch: task.goldPatch, base: base, group: group, name: "\(task.instanceID)-gold")

@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopCore
+import PatchloopWorkspace
 
 /// What a task's tests need besides the repository: a Python interpreter and packages
 /// (built once into a cached virtual environment), or a container image.
@@ -100,9 +101,17 @@ public struct EnvironmentSpec: Sendable, Hashable {
             throw TaskLoadError("\(where_): environment needs either python (a version such as \"3.9\") or image (a container image name)")
         case (.some, .some):
             throw TaskLoadError("\(where_): environment has both python and image: give one (a venv is built for python; an image already holds its environment)")
-        case (nil, .some):
+        case (nil, .some(let image)):
             if !spec.pip.isEmpty || !spec.preInstall.isEmpty {
                 throw TaskLoadError("\(where_): environment.pip and pre_install belong to a python environment; an image is used as it is")
+            }
+            // These reach a container program's command line and the container's shell.
+            if let problem = ContainerImage.nameProblem(image) { throw TaskLoadError("\(where_): environment.image \(problem)") }
+            if let workdir = spec.workdir, let problem = ContainerImage.workdirProblem(workdir) {
+                throw TaskLoadError("\(where_): environment.workdir \(problem)")
+            }
+            if let activate = spec.activate, let problem = ContainerImage.activationProblem(activate) {
+                throw TaskLoadError("\(where_): environment.activate: \(problem)")
             }
         case (.some, nil):
             if spec.workdir != nil || spec.activate != nil {
@@ -183,6 +192,9 @@ public struct EnvironmentActivation: Sendable, Hashable {
     public var worktreeOnPythonPath: Bool
     /// Commands run in each fresh worktree before the task's setup (the spec's `install`, where needed).
     public var installCommands: [String]
+    /// Where the tests run when the environment is an image: the container program and
+    /// the image; nil for a venv (the tests run on the host, in bubblewrap).
+    public var container: ContainerEnvironment?
 
     public init(
         key: String, readOnlyPaths: [String], pathEntries: [String], variables: [String: String], worktreeOnPythonPath: Bool,
@@ -208,6 +220,17 @@ public struct EnvironmentActivation: Sendable, Hashable {
         // A pyenv shim in front would pick its own interpreter, not the venv's.
         environment.removeValue(forKey: "PYENV_VERSION")
         return environment
+    }
+}
+
+/// A container program and the image a task's tests run in.
+public struct ContainerEnvironment: Sendable, Hashable {
+    public var runtime: ContainerRuntime
+    public var image: ContainerImage
+
+    public init(runtime: ContainerRuntime, image: ContainerImage) {
+        self.runtime = runtime
+        self.image = image
     }
 }
 

@@ -2,8 +2,9 @@ import Foundation
 import PatchloopTools
 import PatchloopWorkspace
 
-/// A task's test command, run in a worktree (under bubblewrap unless asked otherwise)
-/// and read with the task's log parser. `run_tests` and the scorer both use it.
+/// A task's test command, run in a worktree (under bubblewrap unless asked otherwise) or,
+/// when the task's environment is an image, in the attempt's container, and read with the
+/// task's log parser. `run_tests` and the scorer both use it, and neither knows where it ran.
 public struct TaskTestSuite: TestSuite {
     public var command: String
     public var parser: any TestLogParser
@@ -15,11 +16,14 @@ public struct TaskTestSuite: TestSuite {
     public var hiddenPaths: [String]
     /// The task's built environment (its venv on `PATH`, bound read-only in the sandbox); nil: the host's.
     public var activation: EnvironmentActivation?
+    /// The attempt's container, when the environment is an image; `finish()` removes it.
+    public var container: ContainerSession?
 
     public init(
         command: String, parser: any TestLogParser, isolation: CommandIsolation, timeout: Double, runner: ProcessRunner = ProcessRunner(),
-        hiddenPaths: [String] = [], activation: EnvironmentActivation? = nil
+        hiddenPaths: [String] = [], activation: EnvironmentActivation? = nil, container: ContainerSession? = nil
     ) {
+        self.container = container
         self.command = command
         self.parser = parser
         self.isolation = isolation
@@ -35,7 +39,11 @@ public struct TaskTestSuite: TestSuite {
         (task.environmentActivation?.installCommands ?? []) + task.setup
     }
 
-    public init(task: TaskInstance, isolation: CommandIsolation, hiding hiddenPaths: [String] = []) throws {
+    /// The suite of `task`. When its environment is an image, the tests run in a container
+    /// of it for `sandbox` (labelled with `runID`); call `finish()` when the attempt ends.
+    public init(task: TaskInstance, isolation: CommandIsolation, hiding hiddenPaths: [String] = [], sandbox: Sandbox? = nil, runID: String = "patchloop")
+        throws
+    {
         guard let parser = TestLogParsers.named(task.logParser) else {
             throw TaskLoadError("task \(task.instanceID): log_parser '\(task.logParser)' is unknown")
         }
@@ -44,9 +52,33 @@ public struct TaskTestSuite: TestSuite {
             throw EnvironmentError(
                 "task \(task.instanceID) needs its environment (\(environment.summary)), which is not built: run `patchloop env build` on its tasks")
         }
+        var session: ContainerSession?
+        if let container = task.environmentActivation?.container {
+            guard let sandbox else {
+                throw EnvironmentError("task \(task.instanceID) runs its tests in the image \(container.image.name), and this command has no worktree to bring into it")
+            }
+            session = ContainerSession(runtime: container.runtime, image: container.image, runID: runID, sandbox: sandbox)
+        }
         self.init(
             command: task.testCommand, parser: parser, isolation: isolation, timeout: task.testTimeout,
-            hiddenPaths: (task.directory.map { [$0] } ?? []) + hiddenPaths, activation: task.environmentActivation)
+            hiddenPaths: (task.directory.map { [$0] } ?? []) + hiddenPaths, activation: task.environmentActivation, container: session)
+    }
+
+    /// Removes the attempt's container, if there is one.
+    public func finish() async {
+        await container?.close()
+    }
+
+    /// What a container's tests see besides the image's own environment: the task's
+    /// variables, the names the user passes through (`--pass-env`), and the settings that
+    /// keep logs plain. Nothing else of Patchloop's environment (no secrets, no host PATH).
+    public static func containerVariables(_ activation: EnvironmentActivation?, host: [String: String] = ProcessInfo.processInfo.environment)
+        -> [String: String]
+    {
+        var variables = ["PYTHONDONTWRITEBYTECODE": "1", "PYTEST_ADDOPTS": "-p no:cacheprovider", "NO_COLOR": "1", "TERM": "dumb"]
+        for name in ProcessEnvironment.passedThrough(host) { if let value = host[name] { variables[name] = value } }
+        for (name, value) in activation?.variables ?? [:] { variables[name] = value }
+        return variables
     }
 
     /// The environment of test runs: the allow-list (no secrets under any name), and
@@ -92,6 +124,10 @@ public struct TaskTestSuite: TestSuite {
     /// keeping `outputLimit` of its output (by default all of a test log up to 48 MiB of
     /// head and 16 MiB of tail, so that parsing never misses a line a shorter cap cut).
     public func execute(_ commandLine: String, in worktree: String, outputLimit: OutputLimit = .testLog) async throws -> ProcessOutcome {
+        if let container {
+            return try await container.execute(
+                commandLine, variables: TaskTestSuite.containerVariables(activation), timeout: timeout, outputLimit: outputLimit)
+        }
         var environment = TaskTestSuite.environment()
         if let activation { environment = activation.apply(to: environment, worktree: worktree) }
         return try await runner.run(

@@ -40,7 +40,8 @@ public struct Sandbox: Sendable {
     /// Paths changed since the base commit (after the same exclusions as `diff`).
     public func changedPaths() async throws -> [String] {
         try await stageAll()
-        let output = try await git.run(["diff", "--cached", "--name-only", "-z", "--no-ext-diff", base.commit])
+        // Without rename detection: a renamed file's old path is changed too.
+        let output = try await git.run(["diff", "--cached", "--name-only", "-z", "--no-renames", "--no-ext-diff", base.commit])
         return output.split(separator: "\0").map(String.init)
     }
 

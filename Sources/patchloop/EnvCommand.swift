@@ -33,6 +33,12 @@ struct BuildEnvironments: AsyncParsableCommand {
     @Flag(name: .customLong("no-sandbox"), help: "Run the build steps on the host instead of in bubblewrap (only where it cannot run).")
     var noSandbox = false
 
+    @Option(
+        help: ArgumentHelp(
+            "The container program that image environments are checked in: docker or podman (default: PATCHLOOP_RUNTIME, else whichever is installed).",
+            valueName: "docker|podman"))
+    var runtime: String?
+
     func validate() throws {
         try OptionRange.workers(workers)
         guard timeout > 0 else { throw CLIError("--timeout must be above 0 seconds") }
@@ -40,6 +46,7 @@ struct BuildEnvironments: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(interruptible: true) {
+            EnvironmentSupport.containerRuntime = try EnvironmentSupport.runtimeKind(runtime ?? ProcessInfo.processInfo.environment["PATCHLOOP_RUNTIME"])
             let taskSet = try RunCommandSupport.loadTasks(tasks.isEmpty ? ["Tasks"] : tasks)
             var isolation = CommandIsolation.none
             if !noSandbox {
@@ -128,14 +135,32 @@ struct PruneEnvironments: AsyncParsableCommand {
 
 /// The implicit build before `eval`, `score`, `run` and `tasks validate`.
 enum EnvironmentSupport {
+    /// `--runtime` of this invocation, set before `prepare`. Unsafe is safe here: one command
+    /// per process writes it once, before any task that reads it is started.
+    nonisolated(unsafe) static var containerRuntime: ContainerRuntime.Kind?
+
+    /// The first few ids of a group of tasks.
+    static func listed(_ ids: [String]) -> String {
+        ids.prefix(3).joined(separator: ", ") + (ids.count > 3 ? ", … (\(ids.count) tasks)" : "")
+    }
+
+    /// `docker`, `podman` or nothing; anything else is a usage error.
+    static func runtimeKind(_ name: String?) throws -> ContainerRuntime.Kind? {
+        guard let name, !name.isEmpty else { return nil }
+        guard let kind = ContainerRuntime.Kind(rawValue: name) else {
+            throw CLIError("--runtime \(SafeName.quoted(name)) is neither docker nor podman")
+        }
+        return kind
+    }
+
     /// The tasks with their environments built (or their `environment_error`), saying what happened on stderr.
     static func prepare(
         _ tasks: [TaskInstance], isolation: CommandIsolation, workers: Int = 2, timeout: Double = 1800, quietWhenCached: Bool = true
     ) async -> [TaskInstance] {
         guard tasks.contains(where: { $0.environment != nil }) else { return tasks }
-        let builder = EnvironmentBuilder(timeout: timeout, isolation: isolation)
+        let builder = EnvironmentBuilder(timeout: timeout, isolation: isolation, containerRuntime: containerRuntime)
         return await builder.prepare(tasks, workers: workers) { build, ids in
-            let names = ids.prefix(3).joined(separator: ", ") + (ids.count > 3 ? ", … (\(ids.count) tasks)" : "")
+            let names = listed(ids)
             switch build.result {
             case .success(let manifest):
                 if build.cacheHit && quietWhenCached { return }
@@ -146,6 +171,14 @@ enum EnvironmentSupport {
                 if !error.logTail.isEmpty {
                     printError(error.logTail.split(separator: "\n").suffix(15).map { "    " + $0 }.joined(separator: "\n"))
                 }
+            }
+        } onImage: { spec, result, ids in
+            switch result {
+            case .success(let container):
+                if quietWhenCached { return }
+                printError("✔ environment \(spec.summary) · \(container.runtime.kind.rawValue) · tests in \(container.image.workdir) · \(listed(ids))")
+            case .failure(let error):
+                printError("✘ environment \(spec.summary) · \(listed(ids)): \(error.message)")
             }
         }
     }

@@ -80,6 +80,8 @@ struct EvalCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(interruptible: true) {
+            // A resumed run does not start bubblewrap's check, which sets it otherwise.
+            EnvironmentSupport.containerRuntime = try sandbox.runtimeKind()
             var settings: EvaluationSettings
             let taskSet: [TaskInstance]
             if let resume = run.resume {
@@ -132,6 +134,8 @@ struct ScoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(interruptible: true) {
+            // A resumed run does not start bubblewrap's check, which sets it otherwise.
+            EnvironmentSupport.containerRuntime = try sandbox.runtimeKind()
             let settings: EvaluationSettings
             let taskSet: [TaskInstance]
             if let resume = run.resume {

@@ -74,8 +74,21 @@ struct SandboxOptions: ParsableArguments {
         help: "Hand this variable of Patchloop's environment to test commands (repeatable); all others but PATH, locale and toolchain settings stay out.")
     var passEnvironment: [String] = []
 
+    @Option(
+        name: .customLong("runtime"),
+        help: ArgumentHelp(
+            "The container program for tasks whose environment is an image: docker or podman (default: PATCHLOOP_RUNTIME, else whichever is installed).",
+            valueName: "docker|podman"))
+    var runtime: String?
+
+    /// `--runtime` as a kind; a usage error names the choices.
+    func runtimeKind() throws -> ContainerRuntime.Kind? {
+        try EnvironmentSupport.runtimeKind(runtime ?? ProcessInfo.processInfo.environment["PATCHLOOP_RUNTIME"])
+    }
+
     /// Bubblewrap unless refused; fails with the reason when it cannot start.
     func isolation() async throws -> CommandIsolation {
+        EnvironmentSupport.containerRuntime = try runtimeKind()
         if !passEnvironment.isEmpty {
             // Read by every child environment this process builds (ProcessEnvironment.allowListed).
             let names = ProcessEnvironment.passedThrough() + passEnvironment

@@ -77,6 +77,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors(interruptible: true) {
             let tasks = try TaskStore.load(task)
+            // Before preparing: it also sets --runtime, which preparing an image environment reads.
             let isolation = try await sandbox.isolation()
             guard tasks.count == 1, let task = await EnvironmentSupport.prepare(tasks, isolation: isolation).first else {
                 throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")
@@ -92,7 +93,7 @@ struct RunCommand: AsyncParsableCommand {
             if budget.maxCost != nil && chatModel.pricing == nil {
                 printError("warning: \(chatModel.identifier) has no known price, so --max-cost cannot be enforced")
             }
-            printError("patchloop run \(task.instanceID) · model \(chatModel.identifier) · tests in \(isolation == .bubblewrap ? "bubblewrap" : "no sandbox") · run \(configuration.runID)")
+            printError("patchloop run \(task.instanceID) · model \(chatModel.identifier) · tests in \(task.environmentActivation?.container.map { "\($0.runtime.kind.rawValue) image \($0.image.name)" } ?? (isolation == .bubblewrap ? "bubblewrap" : "no sandbox")) · run \(configuration.runID)")
             let runner = AttemptRunner(configuration: configuration) { _, summary in
                 for line in ProgressLines.step(summary) { printError(line) }
             }

@@ -68,6 +68,7 @@ struct ValidateTasks: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(interruptible: true) {
+            // First: it also sets --runtime, which preparing an image environment reads.
             let isolation = try await sandbox.isolation()
             let tasks = await EnvironmentSupport.prepare(try TaskStore.load(directory), isolation: isolation, workers: workers)
             let configuration = RunConfiguration(

@@ -52,4 +52,18 @@ struct EnvCommandTests {
         #expect(build.standardOutput.text.contains("environment has unknown field pip_packages"), "\(build.standardOutput.text)")
         #expect(build.standardOutput.text.contains("tasks/t1"))
     }
+
+    @Test("an image named like a docker option exits 2 naming the field; an unknown --runtime exits 2 naming the choices")
+    func hostileImageAndRuntime() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try writeTask(#"{"image": "--privileged"}"#, in: directory)
+        let build = try await patchloop(["env", "build", "tasks"], cache: directory.path + "/cache", in: directory.path)
+        #expect(build.exitCode == 2)
+        #expect(build.standardOutput.text.contains("environment.image '--privileged' is not a container image name"), "\(build.standardOutput.text)")
+        try writeTask(#"{"image": "busybox"}"#, in: directory)
+        let runtime = try await patchloop(["tasks", "validate", "tasks", "--runtime", "lxc"], cache: directory.path + "/cache", in: directory.path)
+        #expect(runtime.exitCode == 2)
+        #expect(runtime.standardOutput.text.contains("--runtime 'lxc' is neither docker nor podman"), "\(runtime.standardOutput.text)")
+    }
 }

@@ -314,7 +314,7 @@ public struct EvaluationRunner: Sendable {
             }
             do {
                 let base = try await runner.base(for: task)
-                let score = try await Scorer(sandboxes: sandboxes, isolation: settings.isolation, hiding: [settings.outputDirectory])
+                let score = try await Scorer(sandboxes: sandboxes, isolation: settings.isolation, hiding: [settings.outputDirectory], runID: settings.runID)
                     .score(task, patch: patch, base: base, group: settings.runID, name: names[0])
                 let logs = AttemptFiles(output: settings.outputDirectory, name: item.name(attempts: settings.attempts)).logs
                 try score.writeLogs(into: logs)
