@@ -25,13 +25,17 @@ public struct SynthRequest: Sendable {
     public var testTimeout: Double
     public var maxPerFunction: Int
     public var maxPerFile: Int
-    /// Combined tasks to add: each joins two kept bugs of one file into a multi-location fix.
+    /// Combined tasks to add: each joins two or three kept bugs of one file into a multi-location fix.
     public var combined: Int
+    /// Run the whole suite on every candidate that breaks a test calling its function, to
+    /// find FAIL_TO_PASS tests the call map missed (slower; off by default).
+    public var confirmWithFullSuite: Bool
 
     public init(
         repository: String, testCommand: String, parserName: String, count: Int = 50, outputDirectory: String, workers: Int = 2,
         seed: UInt64 = 0, languages: [String] = ["python", "swift", "c"], sandboxRoot: String = "Sandboxes", isolation: CommandIsolation = .bubblewrap,
-        testTimeout: Double = 900, maxPerFunction: Int = 3, maxPerFile: Int = 20, combined: Int = 0
+        testTimeout: Double = 900, maxPerFunction: Int = 3, maxPerFile: Int = 20, combined: Int = 0,
+        confirmWithFullSuite: Bool = false
     ) {
         self.repository = repository
         self.testCommand = testCommand
@@ -47,6 +51,7 @@ public struct SynthRequest: Sendable {
         self.maxPerFunction = maxPerFunction
         self.maxPerFile = maxPerFile
         self.combined = combined
+        self.confirmWithFullSuite = confirmWithFullSuite
     }
 }
 
@@ -102,24 +107,33 @@ public struct TaskSynthesizer: Sendable {
         var summary = SynthSummary(repository: root, head: head, testCommand: request.testCommand, seed: request.seed)
 
         // Baseline: twice at HEAD; only tests that pass both times count, the rest that differ are flaky.
+        // The second run also records which tests call which functions (pytest suites).
         let baselineSandbox = try await sandboxes.makeSandbox(from: scratch.base, group: group, name: "baseline")
         let suite = TaskTestSuite(
             command: request.testCommand, parser: parser, isolation: request.isolation, timeout: request.testTimeout, hiddenPaths: [output])
         let stable: Set<String>
         let candidates: [BugCandidate]
         let covering: CoveringTests
+        let callMap: TestCallMap?
         let baselineSeconds: Double
         do {
             progress("baseline: running `\(request.testCommand)` twice at HEAD \(head.prefix(12))…")
             let first = try await suite.run(tests: [], in: baselineSandbox.path)
-            let second = try await suite.run(tests: [], in: baselineSandbox.path)
+            var (second, map) = try await runRecordingCalls(suite: suite, in: baselineSandbox.path, output: output)
+            if map == nil && second.passed.isEmpty && !first.passed.isEmpty {
+                // The recording plugin could not load: the plain run again, for the flakiness check.
+                second = try await suite.run(tests: [], in: baselineSandbox.path)
+            }
+            callMap = map
             let firstPassed = Set(first.passed)
             let secondPassed = Set(second.passed)
             stable = firstPassed.intersection(secondPassed)
             summary.flakyTests = firstPassed.symmetricDifference(secondPassed).sorted()
             summary.baselinePassed = stable.count
+            summary.baselineSeconds = first.duration + second.duration
             baselineSeconds = max(first.duration, second.duration)
-            progress("baseline: \(stable.count) tests pass, \(Set(first.failed).union(second.failed).count) fail, \(summary.flakyTests.count) flaky (\(String(format: "%.1f", baselineSeconds)) s)")
+            progress("baseline: \(stable.count) tests pass, \(Set(first.failed).union(second.failed).count) fail, \(summary.flakyTests.count) flaky (\(String(format: "%.1f", baselineSeconds)) s)"
+                + (map == nil ? "; no call map (not pytest, or the suite sets its own trace function): candidates run the full suite" : "; call map recorded"))
             if stable.isEmpty || first.timedOut {
                 let why = first.timedOut ? "timed out after \(Int(request.testTimeout)) s" : "no test passed at HEAD"
                 throw SynthError(
@@ -150,33 +164,60 @@ public struct TaskSynthesizer: Sendable {
         }
         await sandboxes.remove(baselineSandbox)
 
-        // A fixed order, then a shuffle by the seed: the same seed makes the same choice.
-        var generator = SeededGenerator(seed: request.seed)
-        let ordered = candidates.sorted { ($0.file, $0.line, $0.operatorName, $0.diff) < ($1.file, $1.line, $1.operatorName, $1.diff) }
-            .shuffled(using: &generator)
-        progress("\(ordered.count) candidates in \(Set(ordered.map(\.file)).count) files; \(ordered.filter { !$0.compiles }.count) do not compile")
         let candidateTimeout = min(request.testTimeout, baselineSeconds * 3 + 30)
         let candidateSuite = TaskTestSuite(
             command: request.testCommand, parser: parser, isolation: request.isolation, timeout: candidateTimeout, hiddenPaths: [output])
+        let canSelect = parser.selecting(["x"], command: request.testCommand) != nil
+        func selection(for candidate: BugCandidate) -> Selection {
+            guard canSelect, candidate.file.hasSuffix(".py") else { return .all }
+            switch callMap?.tests(calling: candidate.function, in: candidate.file) {
+            case .tests(let tests):
+                let covered = tests.filter(stable.contains)
+                guard !covered.isEmpty else { return .uncalled }
+                let seconds = covered.reduce(0.0) { $0 + (callMap?.durations[$1] ?? baselineSeconds) }
+                return .tests(covered, seconds: seconds)
+            case .uncalled: return .uncalled
+            case .unknown, nil:
+                return covering.files(covering: candidate.file).map(Selection.files) ?? .all
+            }
+        }
+
+        // A fixed order, then a shuffle by the seed: the same seed makes the same choice. Then
+        // the likeliest and cheapest first: candidates whose function some tests call (a quick
+        // run of those tests), then those no test calls (dropped without a run), then the rest.
+        var generator = SeededGenerator(seed: request.seed)
+        let ordered = candidates.sorted { ($0.file, $0.line, $0.operatorName, $0.diff) < ($1.file, $1.line, $1.operatorName, $1.diff) }
+            .shuffled(using: &generator)
+            .map { ($0, selection(for: $0)) }
+            .enumerated().sorted { ($0.element.1.rank, $0.offset) < ($1.element.1.rank, $1.offset) }.map(\.element)
+        let selected = ordered.filter { if case .tests = $0.1 { return true } else { return false } }.count
+        progress("\(ordered.count) candidates in \(Set(ordered.map(\.0.file)).count) files; \(ordered.filter { !$0.0.compiles }.count) do not compile; \(selected) run only the tests that call their function")
 
         var perFunction: [String: Int] = [:]
         var perFile: [String: Int] = [:]
         var seenFailures = Set<String>()
         var keptByFile: [String: [BugCandidate]] = [:]
         var queue = ordered[...]
-        while summary.kept < request.count, !queue.isEmpty {
-            try Task.checkCancellation()
-            // The next batch of candidates worth running, in order.
-            var batch: [(id: String, candidate: BugCandidate)] = []
-            while batch.count < request.workers, let candidate = queue.popFirst() {
+        var inFlightFunctions: [String: Int] = [:]
+        var inFlightFiles: [String: Int] = [:]
+        /// The next candidate worth running, counting those skipped on the way.
+        func nextCandidate() -> (id: String, candidate: BugCandidate, selection: Selection)? {
+            while summary.kept < request.count, let (candidate, selection) = queue.popFirst() {
                 summary.count(candidate.operatorName, \.tried)
                 guard candidate.compiles else {
                     summary.count(candidate.operatorName, \.notCompiling)
                     continue
                 }
                 let functionKey = candidate.file + ":" + candidate.function
-                if perFunction[functionKey, default: 0] >= request.maxPerFunction || perFile[candidate.file, default: 0] >= request.maxPerFile {
+                if perFunction[functionKey, default: 0] + inFlightFunctions[functionKey, default: 0] >= request.maxPerFunction
+                    || perFile[candidate.file, default: 0] + inFlightFiles[candidate.file, default: 0] >= request.maxPerFile
+                {
                     summary.count(candidate.operatorName, \.capped)
+                    continue
+                }
+                if case .uncalled = selection {
+                    summary.count(candidate.operatorName, \.breaksNothing)
+                    summary.droppedUncalled += 1
                     continue
                 }
                 let id = "\(name).synth.\(candidate.operatorName).\(SynthSummary.stableHash(candidate.diff).prefix(10))"
@@ -185,27 +226,35 @@ public struct TaskSynthesizer: Sendable {
                     summary.alreadyWritten += 1
                     perFunction[functionKey, default: 0] += 1
                     perFile[candidate.file, default: 0] += 1
-                    if summary.kept >= request.count { break }
                     continue
                 }
-                batch.append((id, candidate))
+                return (id, candidate, selection)
             }
-            let verdicts = try await withThrowingTaskGroup(of: (Int, Verdict, Double).self) { tasks in
-                for (index, item) in batch.enumerated() {
-                    tasks.addTask {
-                        let began = Date()
-                        let verdict = try await validate(
-                            item.candidate, name: item.id, stable: stable, suite: candidateSuite, sandboxes: sandboxes, base: scratch.base,
-                            group: group, firstRunning: covering.files(covering: item.candidate.file))
-                        return (index, verdict, Date().timeIntervalSince(began))
-                    }
+            return nil
+        }
+        // A pool of `workers` validations: a new one starts as soon as one ends.
+        try await withThrowingTaskGroup(of: (String, BugCandidate, Verdict, Double).self) { tasks in
+            var running = 0
+            func startNext() {
+                guard let (id, candidate, selection) = nextCandidate() else { return }
+                let functionKey = candidate.file + ":" + candidate.function
+                inFlightFunctions[functionKey, default: 0] += 1
+                inFlightFiles[candidate.file, default: 0] += 1
+                running += 1
+                tasks.addTask {
+                    let began = Date()
+                    let verdict = try await validate(
+                        candidate, name: id, stable: stable, suite: candidateSuite, sandboxes: sandboxes, base: scratch.base, group: group,
+                        selection: selection)
+                    return (id, candidate, verdict, Date().timeIntervalSince(began))
                 }
-                var results: [(Int, Verdict, Double)] = []
-                for try await result in tasks { results.append(result) }
-                return results.sorted { $0.0 < $1.0 }
             }
-            for (index, verdict, seconds) in verdicts {
-                let (id, candidate) = batch[index]
+            for _ in 0..<request.workers { startNext() }
+            while running > 0, let (id, candidate, verdict, seconds) = try await tasks.next() {
+                running -= 1
+                let functionKey = candidate.file + ":" + candidate.function
+                inFlightFunctions[functionKey, default: 0] -= 1
+                inFlightFiles[candidate.file, default: 0] -= 1
                 summary.validationSeconds += seconds
                 switch verdict {
                 case .breaksNothing:
@@ -221,10 +270,14 @@ public struct TaskSynthesizer: Sendable {
                     summary.count(candidate.operatorName, \.notCompiling)
                     progress("\(id): does not apply: \(why)")
                 case .kept(let failToPass, let passToPass, let log):
-                    let functionKey = candidate.file + ":" + candidate.function
-                    guard summary.kept < request.count, seenFailures.insert(functionKey + "|" + failToPass.joined(separator: ",")).inserted else {
+                    guard summary.kept < request.count else {
+                        // Finished after the count was reached: not needed.
+                        summary.count(candidate.operatorName, \.capped)
+                        break
+                    }
+                    guard seenFailures.insert(functionKey + "|" + failToPass.joined(separator: ",")).inserted else {
                         summary.count(candidate.operatorName, \.duplicate)
-                        continue
+                        break
                     }
                     try await write(
                         id: id, candidate: candidate, failToPass: failToPass, passToPass: passToPass, log: log, repositoryName: name,
@@ -234,12 +287,16 @@ public struct TaskSynthesizer: Sendable {
                     summary.count(candidate.operatorName, \.kept)
                     summary.written.append(id)
                     keptByFile[candidate.file, default: []].append(candidate)
-                    progress("kept \(id): \(candidate.operatorName) in \(candidate.function) (\(candidate.file):\(candidate.line)), \(failToPass.count) failing")
+                    progress(
+                        "kept \(id): \(candidate.operatorName) in \(candidate.function) (\(candidate.file):\(candidate.line)), \(failToPass.count) failing "
+                            + String(format: "[%d kept, %.0f s]", summary.kept, Date().timeIntervalSince(started)))
                 }
+                // Counts so far, so that a run stopped midway still tells what it did.
+                summary.duration = Date().timeIntervalSince(started)
+                try? (summary.json.prettyEncoded() + "\n").write(toFile: output + "/synth.json", atomically: true, encoding: .utf8)
+                if summary.kept < request.count { startNext() }
             }
-            // Counts so far, so that a run stopped midway still tells what it did.
-            summary.duration = Date().timeIntervalSince(started)
-            try? (summary.json.prettyEncoded() + "\n").write(toFile: output + "/synth.json", atomically: true, encoding: .utf8)
+            tasks.cancelAll()
         }
         // Combined bugs: two bugs this run kept in one file (in the order kept), joined and validated again.
         var pairs: [(BugCandidate, BugCandidate)] = []
@@ -290,11 +347,54 @@ public struct TaskSynthesizer: Sendable {
         return summary
     }
 
-    /// Applies the bug in a fresh worktree and runs the whole suite there.
+    /// Which tests a candidate runs first.
+    enum Selection: Sendable {
+        /// The stable tests that call its function (from the call map), and their time at HEAD.
+        case tests([String], seconds: Double)
+        /// No stable test calls its function.
+        case uncalled
+        /// The test files that import its module; the full suite when one of theirs breaks.
+        case files([String])
+        /// Only the full suite can tell.
+        case all
+
+        var rank: Int {
+            switch self {
+            case .tests(_, let seconds): seconds > 20 ? 1 : 0
+            case .uncalled: 2
+            case .files: 3
+            case .all: 4
+            }
+        }
+    }
+
+    /// The baseline's second run, with the plugin that records which tests call which functions.
+    func runRecordingCalls(suite: TaskTestSuite, in worktree: String, output: String) async throws -> (TestRunReport, TestCallMap?) {
+        let folder = worktree + "/" + TestCallMap.folder
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try TestCallMap.plugin.write(toFile: folder + "/\(TestCallMap.moduleName).py", atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let environment = TestCallMap.environment(worktree: worktree, base: TaskTestSuite.environment())
+        let outcome = try await suite.runner.run(
+            request.isolation.spec(command: suite.command, worktree: worktree, environment: environment, timeout: suite.timeout, hiding: [output]))
+        let statuses = suite.parser.parse(outcome.standardOutput.text)
+        let report = TestRunReport(
+            passed: statuses.filter { $0.value.countsAsPassed }.keys.sorted(),
+            failed: statuses.filter { $0.value == .failed || $0.value == .error }.keys.sorted(),
+            skipped: statuses.filter { $0.value == .skipped }.keys.sorted(),
+            exitCode: outcome.exitCode, timedOut: outcome.timedOut, duration: outcome.duration, output: outcome.standardOutput.text)
+        let map = outcome.timedOut ? nil : FileManager.default.contents(atPath: folder + "/map.json").flatMap(TestCallMap.read)
+        return (report, map)
+    }
+
+    /// Applies the bug in a fresh worktree and runs the tests that can notice it: those
+    /// that call its function when the call map knows them, else the covering test files
+    /// first and then the whole suite.
     func validate(
         _ candidate: BugCandidate, name: String, stable: Set<String>, suite: TaskTestSuite, sandboxes: SandboxManager, base: BaseRepository,
-        group: String, firstRunning testFiles: [String]? = nil
+        group: String, selection: Selection = .all
     ) async throws -> Verdict {
+        if case .uncalled = selection { return .breaksNothing }
         let sandbox = try await sandboxes.makeSandbox(from: base, group: group, name: name)
         do {
             let applied = try await sandbox.git.runOutcome(["apply", "-"], input: Data(candidate.diff.utf8))
@@ -302,7 +402,30 @@ public struct TaskSynthesizer: Sendable {
                 await sandboxes.remove(sandbox)
                 return .doesNotApply(applied.standardError.text)
             }
-            if let testFiles, suite.parser.selecting(testFiles, command: suite.command) != nil {
+            switch selection {
+            case .tests(let tests, let seconds):
+                // Only these tests call the function: no other test can tell the bug from HEAD.
+                var selected = suite
+                selected.timeout = min(suite.timeout, seconds * 3 + 30)
+                let report = try await selected.run(tests: tests, in: sandbox.path)
+                try Task.checkCancellation()
+                if report.timedOut {
+                    await sandboxes.remove(sandbox)
+                    return .timedOut
+                }
+                let failed = Set(report.failed)
+                let failToPass = tests.filter(failed.contains)
+                let missing = tests.filter { !failed.contains($0) && !report.passed.contains($0) }
+                if failToPass.isEmpty && missing.isEmpty {
+                    await sandboxes.remove(sandbox)
+                    return .breaksNothingInCoveringTests
+                }
+                if !request.confirmWithFullSuite, missing.isEmpty {
+                    await sandboxes.remove(sandbox)
+                    return .kept(failToPass: failToPass, passToPass: stable.subtracting(failToPass).sorted(), log: report.output)
+                }
+                // Tests that did not report (the selection could not name them), or asked for: the whole suite decides.
+            case .files(let testFiles):
                 // The tests that import the changed module first: when none of theirs breaks, no full run.
                 let first = try await suite.run(tests: testFiles, in: sandbox.path)
                 try Task.checkCancellation()
@@ -311,6 +434,8 @@ public struct TaskSynthesizer: Sendable {
                     await sandboxes.remove(sandbox)
                     return .breaksNothingInCoveringTests
                 }
+            case .uncalled, .all:
+                break
             }
             let report = try await suite.run(tests: [], in: sandbox.path)
             // A run killed by an interruption says nothing about the candidate.

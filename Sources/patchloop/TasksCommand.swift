@@ -155,6 +155,9 @@ struct SynthTasks: AsyncParsableCommand {
     @Option(help: "Combined tasks to add, each joining two kept bugs of one file (a multi-location fix).")
     var combined: Int = 0
 
+    @Flag(help: "Also run the whole suite on each candidate that breaks a test calling its function (finds every FAIL_TO_PASS test; slower).")
+    var fullSuite = false
+
     @Option(help: "A model for LM rewrites and statements (not supported yet).")
     var model: String?
 
@@ -189,7 +192,8 @@ struct SynthTasks: AsyncParsableCommand {
             let request = SynthRequest(
                 repository: repo, testCommand: detected.command, parserName: parser, count: count, outputDirectory: out, workers: workers,
                 seed: seed, languages: languages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), testTimeout: testTimeout, combined: combined)
+                sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), testTimeout: testTimeout, combined: combined,
+                confirmWithFullSuite: fullSuite)
             let summary: SynthSummary
             do {
                 summary = try await TaskSynthesizer(request: request, onProgress: { printError($0) }).run()
