@@ -112,10 +112,67 @@ enum OperatorFixtures {
     ]
 }
 
+/// Validates one chosen candidate per case, all at once (each in its own worktree, as
+/// synthesis runs them), and checks each one's FAIL_TO_PASS.
+enum OperatorCheck {
+    /// A case: an operator, a line its diff adds or removes (`+…`/`-…`), and the tests the bug must break.
+    typealias Case = (operatorName: String, line: String, failing: [String])
+
+    static func check(
+        files: [String: String], candidates makeCandidates: (String) async throws -> [BugCandidate], testCommand: String, parser: any TestLogParser,
+        allTests: [String], cases: [Case]
+    ) async throws {
+        let directory = try TemporaryDirectory(prefix: "synth-operators")
+        defer { directory.remove() }
+        let repository = try await TestRepository.make(in: directory, files: files)
+        let head = try await Git().run(["rev-parse", "HEAD"], in: repository).trimmingCharacters(in: .whitespacesAndNewlines)
+        let scratch = try await SynthScratchRepository.prepare(at: directory.path + "/scratch.git", from: repository, head: head)
+        let candidates = try await makeCandidates(repository)
+        #expect(Set(candidates.map(\.operatorName)) == Set(cases.map(\.operatorName)), "no operator is missing or untested")
+
+        let synthesizer = TaskSynthesizer(
+            request: SynthRequest(
+                repository: repository, testCommand: testCommand, parserName: parser.name, outputDirectory: directory.path + "/out",
+                sandboxRoot: directory.path + "/Sandboxes"))
+        let suite = TaskTestSuite(command: testCommand, parser: parser, isolation: .bubblewrap, timeout: 300)
+        let sandboxes = SandboxManager(root: directory.path + "/Sandboxes")
+        // The smallest diff holding the line: `-        else:` alone, not with the `elif` above it.
+        let chosen = cases.map { operatorName, line, failing in
+            let matching = candidates.filter { $0.operatorName == operatorName && $0.diff.split(separator: "\n").contains(Substring(line)) }
+            return (operatorName, line, failing, matching.min { $0.diff.count < $1.diff.count })
+        }
+        let verdicts = try await withThrowingTaskGroup(of: (Int, TaskSynthesizer.Verdict?).self) { group in
+            for (index, (_, _, _, candidate)) in chosen.enumerated() {
+                group.addTask {
+                    guard let candidate else { return (index, nil) }
+                    let verdict = try await synthesizer.validate(
+                        candidate, name: "op\(index)", stable: Set(allTests), suite: suite, sandboxes: sandboxes, base: scratch.base, group: "ops")
+                    return (index, verdict)
+                }
+            }
+            var verdicts = [TaskSynthesizer.Verdict?](repeating: nil, count: chosen.count)
+            for try await (index, verdict) in group { verdicts[index] = verdict }
+            return verdicts
+        }
+        for ((operatorName, line, failing, candidate), verdict) in zip(chosen, verdicts) {
+            guard let candidate, let verdict else {
+                Issue.record("\(operatorName): no candidate changes `\(line)`")
+                continue
+            }
+            #expect(candidate.compiles, "\(operatorName): \(candidate.diff)")
+            guard case .kept(let failToPass, let passToPass, _) = verdict else {
+                Issue.record("\(operatorName): \(verdict) for\n\(candidate.diff)")
+                continue
+            }
+            #expect(failToPass == failing.sorted(), "\(operatorName): \(candidate.diff)")
+            #expect(Set(passToPass) == Set(allTests).subtracting(failToPass))
+        }
+    }
+}
+
 @Suite("each Python operator, validated by execution")
 struct PythonOperatorTests {
-    /// An operator, a line its diff adds or removes (`+…`/`-…`), and the tests that bug must break.
-    static let cases: [(String, String, [String])] = [
+    static let cases: [OperatorCheck.Case] = [
         ("flip_comparison", "+        if value >= 10:", ["test_kind_ten"]),
         ("off_by_one", "+        if value > 11:", ["test_kind_eleven"]),
         ("swap_bool_op", "+        if self.strict or item is None:", ["test_default_accepts_none"]),
@@ -133,56 +190,19 @@ struct PythonOperatorTests {
 
     @Test("every operator makes a compiling bug whose FAIL_TO_PASS is the tests of that behaviour")
     func everyOperatorBreaksItsTests() async throws {
-        let directory = try TemporaryDirectory(prefix: "synth-operators")
-        defer { directory.remove() }
-        let repository = try await TestRepository.make(in: directory, files: OperatorFixtures.files)
-        let head = try await Git().run(["rev-parse", "HEAD"], in: repository).trimmingCharacters(in: .whitespacesAndNewlines)
-        let scratch = try await SynthScratchRepository.prepare(at: directory.path + "/scratch.git", from: repository, head: head)
-        let (candidates, skipped) = try await PythonBugCandidates.candidates(files: ["mylib/ops.py"], in: repository, isolation: .bubblewrap)
-        #expect(skipped.isEmpty)
-        #expect(Set(candidates.map(\.operatorName)) == Set(Self.cases.map(\.0)), "no operator is missing or untested")
-
-        let synthesizer = TaskSynthesizer(
-            request: SynthRequest(
-                repository: repository, testCommand: SynthFixtures.testCommand, parserName: "pytest", outputDirectory: directory.path + "/out",
-                sandboxRoot: directory.path + "/Sandboxes"))
-        let suite = TaskTestSuite(command: SynthFixtures.testCommand, parser: PytestLogParser(), isolation: .bubblewrap, timeout: 120)
-        let allTests = [
+        let tests = [
             "test_strict_rejects_none", "test_default_accepts_none", "test_count", "test_head", "test_kind_big", "test_kind_eleven",
             "test_kind_ten", "test_kind_small", "test_total", "test_power",
-        ].map { "tests/test_ops.py::" + $0 }
-        let sandboxes = SandboxManager(root: directory.path + "/Sandboxes")
-        // The smallest diff holding the line: `-        else:` alone, not with the `elif` above it.
-        let chosen = Self.cases.map { operatorName, line, expected in
-            let matching = candidates.filter { $0.operatorName == operatorName && $0.diff.split(separator: "\n").contains(Substring(line)) }
-            return (operatorName, line, expected, matching.min { $0.diff.count < $1.diff.count })
-        }
-        // All at once: each in its own worktree, as synthesis runs them.
-        let verdicts = try await withThrowingTaskGroup(of: (Int, TaskSynthesizer.Verdict?).self) { group in
-            for (index, (_, _, _, candidate)) in chosen.enumerated() {
-                group.addTask {
-                    guard let candidate else { return (index, nil) }
-                    let verdict = try await synthesizer.validate(
-                        candidate, name: "op\(index)", stable: Set(allTests), suite: suite, sandboxes: sandboxes, base: scratch.base, group: "ops")
-                    return (index, verdict)
-                }
-            }
-            var verdicts = [TaskSynthesizer.Verdict?](repeating: nil, count: chosen.count)
-            for try await (index, verdict) in group { verdicts[index] = verdict }
-            return verdicts
-        }
-        for ((operatorName, line, expected, candidate), verdict) in zip(chosen, verdicts) {
-            guard let candidate, let verdict else {
-                Issue.record("\(operatorName): no candidate changes `\(line)`")
-                continue
-            }
-            #expect(candidate.compiles, "\(operatorName): \(candidate.diff)")
-            guard case .kept(let failToPass, let passToPass, _) = verdict else {
-                Issue.record("\(operatorName): \(verdict) for\n\(candidate.diff)")
-                continue
-            }
-            #expect(failToPass == expected.map { "tests/test_ops.py::" + $0 }.sorted(), "\(operatorName): \(candidate.diff)")
-            #expect(Set(passToPass) == Set(allTests).subtracting(failToPass))
-        }
+        ]
+        func id(_ name: String) -> String { "tests/test_ops.py::" + name }
+        try await OperatorCheck.check(
+            files: OperatorFixtures.files,
+            candidates: { repository in
+                let (candidates, skipped) = try await PythonBugCandidates.candidates(files: ["mylib/ops.py"], in: repository, isolation: .bubblewrap)
+                #expect(skipped.isEmpty)
+                return candidates
+            },
+            testCommand: SynthFixtures.testCommand, parser: PytestLogParser(), allTests: tests.map(id),
+            cases: Self.cases.map { ($0.operatorName, $0.line, $0.failing.map(id)) })
     }
 }
