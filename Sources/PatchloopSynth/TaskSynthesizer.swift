@@ -298,26 +298,44 @@ public struct TaskSynthesizer: Sendable {
             }
             tasks.cancelAll()
         }
-        // Combined bugs: two bugs this run kept in one file (in the order kept), joined and validated again.
-        var pairs: [(BugCandidate, BugCandidate)] = []
+        // Combined bugs: two or three bugs this run kept in one file (in the order kept), joined
+        // and validated again; groups of three and two alternate.
+        var groups: [[BugCandidate]] = []
         for file in keptByFile.keys.sorted() {
-            // Far enough apart that the two hunks' context lines do not overlap.
             var unpaired = keptByFile[file] ?? []
             while let first = unpaired.first {
                 unpaired.removeFirst()
-                guard let partner = unpaired.firstIndex(where: { abs($0.line - first.line) > 6 }) else { continue }
-                pairs.append((first, unpaired.remove(at: partner)))
+                var group = [first]
+                let size = groups.count % 2 == 0 ? 3 : 2
+                // Far enough apart that the hunks' context lines do not overlap.
+                while group.count < size, let partner = unpaired.firstIndex(where: { next in group.allSatisfy { abs($0.line - next.line) > 6 } }) {
+                    group.append(unpaired.remove(at: partner))
+                }
+                if group.count >= 2 { groups.append(group) }
             }
         }
         var combinedWritten = 0
-        for (first, second) in pairs where combinedWritten < request.combined {
+        for parts in groups where combinedWritten < request.combined {
             try Task.checkCancellation()
             summary.count("combined", \.tried)
             let began = Date()
-            guard let joined = try await join(first, second, sandboxes: sandboxes, base: scratch.base, group: group) else {
+            guard let joined = try await join(parts, sandboxes: sandboxes, base: scratch.base, group: group) else {
                 summary.count("combined", \.notCompiling)
                 continue
             }
+            // The tests that call any of the functions, when the call map knows them all.
+            var joinedSelection = Selection.all
+            var union = Set<String>()
+            var seconds = 0.0
+            for part in parts {
+                guard case .tests(let tests, let partSeconds) = selection(for: part) else {
+                    union = []
+                    break
+                }
+                union.formUnion(tests)
+                seconds += partSeconds
+            }
+            if !union.isEmpty { joinedSelection = .tests(union.sorted(), seconds: seconds) }
             let id = "\(name).synth.combined.\(SynthSummary.stableHash(joined.diff).prefix(10))"
             if FileManager.default.fileExists(atPath: output + "/" + id + "/task.json") {
                 summary.count("combined", \.kept)
@@ -326,7 +344,8 @@ public struct TaskSynthesizer: Sendable {
                 continue
             }
             let verdict = try await validate(
-                joined, name: id, stable: stable, suite: candidateSuite, sandboxes: sandboxes, base: scratch.base, group: group)
+                joined, name: id, stable: stable, suite: candidateSuite, sandboxes: sandboxes, base: scratch.base, group: group,
+                selection: joinedSelection)
             summary.validationSeconds += Date().timeIntervalSince(began)
             switch verdict {
             case .kept(let failToPass, let passToPass, let log):
@@ -395,7 +414,8 @@ public struct TaskSynthesizer: Sendable {
         group: String, selection: Selection = .all
     ) async throws -> Verdict {
         if case .uncalled = selection { return .breaksNothing }
-        let sandbox = try await sandboxes.makeSandbox(from: base, group: group, name: name)
+        // A plain checkout: one git process to make, none to remove, nothing registered in the repository.
+        let sandbox = try await sandboxes.makeCheckout(from: base, group: group, name: name)
         do {
             let applied = try await sandbox.git.runOutcome(["apply", "-"], input: Data(candidate.diff.utf8))
             guard applied.succeeded else {
@@ -455,15 +475,15 @@ public struct TaskSynthesizer: Sendable {
         }
     }
 
-    /// Both bugs applied in one worktree, as one candidate; nil when the second does not apply on the first.
-    func join(_ first: BugCandidate, _ second: BugCandidate, sandboxes: SandboxManager, base: BaseRepository, group: String) async throws
-        -> BugCandidate?
-    {
-        let sandbox = try await sandboxes.makeSandbox(from: base, group: group, name: "join-" + SynthSummary.stableHash(first.diff + second.diff))
+    /// The bugs applied one after another in one worktree, as one candidate; nil when one does not apply on the others.
+    func join(_ parts: [BugCandidate], sandboxes: SandboxManager, base: BaseRepository, group: String) async throws -> BugCandidate? {
+        guard let first = parts.first else { return nil }
+        let sandbox = try await sandboxes.makeCheckout(
+            from: base, group: group, name: "join-" + SynthSummary.stableHash(parts.map(\.diff).joined()))
         let diff: String?
         do {
             var applied = true
-            for part in [first, second] where applied {
+            for part in parts where applied {
                 applied = try await sandbox.git.runOutcome(["apply", "-"], input: Data(part.diff.utf8)).succeeded
             }
             diff = applied ? try await sandbox.diff() : nil
@@ -475,7 +495,7 @@ public struct TaskSynthesizer: Sendable {
         await sandboxes.remove(sandbox)
         guard let diff else { return nil }
         return BugCandidate(
-            file: first.file, operatorName: "combined", function: first.function + "+" + second.function, line: min(first.line, second.line),
+            file: first.file, operatorName: "combined", function: parts.map(\.function).joined(separator: "+"), line: parts.map(\.line).min() ?? first.line,
             diff: diff, compiles: true)
     }
 
@@ -500,7 +520,7 @@ public struct TaskSynthesizer: Sendable {
             "timeout": .number(request.testTimeout), "base_commit": .string(commit.baseCommit),
             "repo_path": .string("../.repos/" + (scratch.gitDirectory as NSString).lastPathComponent),
             "synth": [
-                "operator": .string(candidate.operatorName), "parts": .number(Double(candidate.operatorName == "combined" ? 2 : 1)), "file": .string(candidate.file), "function": .string(candidate.function),
+                "operator": .string(candidate.operatorName), "parts": .number(Double(candidate.operatorName == "combined" ? candidate.function.split(separator: "+").count : 1)), "file": .string(candidate.file), "function": .string(candidate.function),
                 "line": .number(Double(candidate.line)), "source_commit": .string(scratch.head), "seed": .number(Double(request.seed)),
             ],
         ]
