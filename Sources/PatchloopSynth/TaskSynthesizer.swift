@@ -197,7 +197,22 @@ public struct TaskSynthesizer: Sendable {
         var perFile: [String: Int] = [:]
         var seenFailures = Set<String>()
         var keptByFile: [String: [BugCandidate]] = [:]
-        var queue = ordered[...]
+        // Tasks an earlier run wrote (same seed, same ids) count first, so a rerun after a
+        // crash or an interruption adds only what is missing and never goes past --count.
+        var queue: ArraySlice<(BugCandidate, Selection)> = []
+        for (candidate, selection) in ordered {
+            let id = "\(name).synth.\(candidate.operatorName).\(SynthSummary.stableHash(candidate.diff).prefix(10))"
+            guard summary.kept < request.count, FileManager.default.fileExists(atPath: output + "/" + id + "/task.json") else {
+                queue.append((candidate, selection))
+                continue
+            }
+            summary.count(candidate.operatorName, \.tried)
+            summary.count(candidate.operatorName, \.kept)
+            summary.alreadyWritten += 1
+            perFunction[candidate.file + ":" + candidate.function, default: 0] += 1
+            perFile[candidate.file, default: 0] += 1
+            keptByFile[candidate.file, default: []].append(candidate)
+        }
         var inFlightFunctions: [String: Int] = [:]
         var inFlightFiles: [String: Int] = [:]
         /// The next candidate worth running, counting those skipped on the way.
@@ -221,13 +236,6 @@ public struct TaskSynthesizer: Sendable {
                     continue
                 }
                 let id = "\(name).synth.\(candidate.operatorName).\(SynthSummary.stableHash(candidate.diff).prefix(10))"
-                if FileManager.default.fileExists(atPath: output + "/" + id + "/task.json") {
-                    summary.count(candidate.operatorName, \.kept)
-                    summary.alreadyWritten += 1
-                    perFunction[functionKey, default: 0] += 1
-                    perFile[candidate.file, default: 0] += 1
-                    continue
-                }
                 return (id, candidate, selection)
             }
             return nil
@@ -298,11 +306,12 @@ public struct TaskSynthesizer: Sendable {
             }
             tasks.cancelAll()
         }
-        // Combined bugs: two or three bugs this run kept in one file (in the order kept), joined
-        // and validated again; groups of three and two alternate.
+        // Combined bugs: two or three kept bugs of one file, joined and validated again;
+        // groups of three and two alternate.
         var groups: [[BugCandidate]] = []
         for file in keptByFile.keys.sorted() {
-            var unpaired = keptByFile[file] ?? []
+            // In a fixed order (not the order validations ended), so a rerun makes the same groups.
+            var unpaired = (keptByFile[file] ?? []).sorted { ($0.line, $0.operatorName, $0.diff) < ($1.line, $1.operatorName, $1.diff) }
             while let first = unpaired.first {
                 unpaired.removeFirst()
                 var group = [first]
@@ -504,7 +513,10 @@ public struct TaskSynthesizer: Sendable {
         id: String, candidate: BugCandidate, failToPass: [String], passToPass: [String], log: String, repositoryName: String,
         scratch: SynthScratchRepository, output: String
     ) async throws {
-        let testFiles = Set(failToPass.compactMap { test in test.range(of: "::").map { String(test[..<$0.lowerBound]) } }).sorted()
+        var testFiles = Set(failToPass.compactMap { test in test.range(of: "::").map { String(test[..<$0.lowerBound]) } }).sorted()
+        if testFiles.isEmpty, CFamilyBugCandidates.language(of: candidate.file) != nil {
+            testFiles = try await scratch.testFiles(naming: failToPass)
+        }
         let commit = try await scratch.commitTask(id: id, bug: candidate.diff, hiddenTests: testFiles)
         var statement = ProblemStatementWriter.statement(failToPass: failToPass, log: log, goldPatch: commit.goldPatch)
         if ProblemStatementWriter.leaks(statement, goldPatch: commit.goldPatch) {

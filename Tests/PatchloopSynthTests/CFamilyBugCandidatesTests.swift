@@ -118,6 +118,7 @@ struct CFamilyBugCandidatesTests {
         }
         for task in tasks {
             #expect(task.language == "c")
+            #expect(task.testPatch.contains("+++ b/tests/test_lib.c"), "the file that prints the failing tests comes back through test.patch")
             #expect(task.failToPass.allSatisfy { $0.hasPrefix("range_") || $0 == "sign_zero" })
             let verdict = await validator.validate(task)
             #expect(verdict.isValid, "\(task.instanceID): \(verdict.problems)")
