@@ -115,3 +115,38 @@ struct BreaksNothingTests {
         #expect(summary.droppedUncalled == 2, "the call map shows no test calls describe")
     }
 }
+
+@Suite("an interrupted synthesis")
+struct InterruptedSynthesisTests {
+    @Test("a run cancelled after its first task is resumed by a rerun: no task twice, never past --count, the checkout unchanged")
+    func cancelledRunResumes() async throws {
+        let directory = try TemporaryDirectory(prefix: "synth")
+        defer { directory.remove() }
+        let repository = try await TestRepository.make(in: directory, files: SynthFixtures.files)
+        let before = try FileSnapshot.of(repository)
+        let request = SynthRequest(
+            repository: repository, testCommand: SynthFixtures.testCommand, parserName: "pytest", count: 3,
+            outputDirectory: directory.path + "/synth", workers: 2, seed: 11, sandboxRoot: directory.path + "/Sandboxes", testTimeout: 120)
+        let firstKept = AsyncStream.makeStream(of: Void.self)
+        let interrupted = Task {
+            try await TaskSynthesizer(request: request, onProgress: { text in
+                if text.hasPrefix("kept ") { firstKept.continuation.yield() }
+            }).run()
+        }
+        for await _ in firstKept.stream { break }
+        interrupted.cancel()
+        let outcome = await interrupted.result
+        let written = try TaskStore.load(directory.path + "/synth").map(\.instanceID)
+        #expect(!written.isEmpty && written.count <= 3)
+        if case .success(let summary) = outcome { #expect(summary.kept == 3, "finished before the cancellation reached it") }
+
+        let resumed = try await TaskSynthesizer(request: request).run()
+        let all = try TaskStore.load(directory.path + "/synth").map(\.instanceID)
+        #expect(all.count == 3, "\(all)")
+        #expect(Set(all).count == all.count)
+        #expect(Set(written).isSubset(of: Set(all)), "the tasks written before the interruption are kept")
+        #expect(resumed.alreadyWritten == written.count)
+        #expect(resumed.written.count == 3 - written.count)
+        #expect(try FileSnapshot.of(repository) == before, "the user's checkout is byte-for-byte unchanged")
+    }
+}
