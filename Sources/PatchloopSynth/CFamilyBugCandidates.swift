@@ -1,6 +1,8 @@
 import Foundation
 
-/// Bug candidates for Swift and C: `&&`↔`||`, `==`↔`!=`, `<`↔`<=`, `>`↔`>=`, found by a
+/// Bug candidates for Swift and C: `&&`↔`||`, `==`↔`!=`, `<`↔`<=`, `>`↔`>=`, an integer
+/// literal ±1, a negated one-line `if`/`guard` condition, a dropped early `return`, a dropped
+/// `+=`/`++` statement, found by a
 /// scanner that blanks out comments, strings and character literals (and C preprocessor
 /// lines) first, so only code changes. An operator counts only with a space on each side
 /// (`a < b`), which keeps generics (`Array<Int>`), arrows and shifts out. Whether the
@@ -39,29 +41,93 @@ public enum CFamilyBugCandidates {
         var found: [BugCandidate] = []
         var depth = 0
         var function = ""
+        var previousCode = ""
         for (index, code) in masked.enumerated() {
             if let name = functionName(code, language: language) { function = name }
             let depthAtStart = depth
             depth += code.filter { $0 == "{" }.count - code.filter { $0 == "}" }.count
+            defer { if !code.trimmingCharacters(in: .whitespaces).isEmpty { previousCode = code } }
             guard depthAtStart > 0 || depth > 0, !function.isEmpty else { continue }
+            let original = lines[index]
+            func add(_ operatorName: String, _ replacement: String?) {
+                found.append(
+                    BugCandidate(
+                        file: file, operatorName: operatorName, function: function, line: index + 1,
+                        diff: lineDiff(file: file, lines: lines, index: index, replacement: replacement), compiles: true))
+            }
+            /// `original` with the bytes `range` of the masked line replaced (masking keeps every byte's place).
+            func replacing(_ range: Range<String.Index>, in code: String, with new: String) -> String {
+                let offset = code.utf8.distance(from: code.startIndex, to: range.lowerBound)
+                let length = code.utf8.distance(from: range.lowerBound, to: range.upperBound)
+                let start = original.utf8.index(original.startIndex, offsetBy: offset)
+                let end = original.utf8.index(start, offsetBy: length)
+                return original.replacingCharacters(in: start..<end, with: new)
+            }
             for (old, new, operatorName) in flips {
                 var searchStart = code.startIndex
                 while let range = code.range(of: old, range: searchStart..<code.endIndex) {
-                    // Same byte offsets in the masked and the real line: masking keeps every byte's place.
-                    let offset = code.utf8.distance(from: code.startIndex, to: range.lowerBound)
-                    let original = lines[index]
-                    let startIndex = original.utf8.index(original.startIndex, offsetBy: offset)
-                    let endIndex = original.utf8.index(startIndex, offsetBy: old.utf8.count)
-                    let changed = original.replacingCharacters(in: startIndex..<endIndex, with: new)
-                    found.append(
-                        BugCandidate(
-                            file: file, operatorName: operatorName, function: function, line: index + 1,
-                            diff: oneLineDiff(file: file, lines: lines, index: index, replacement: changed), compiles: true))
+                    add(operatorName, replacing(range, in: code, with: new))
                     searchStart = code.index(after: range.lowerBound)
                 }
             }
+            let trimmed = code.trimmingCharacters(in: .whitespaces)
+            // Integer literals (not part of a name, a float or a hex literal), ±1.
+            for match in code.matches(of: /[0-9]+(?![\w.])/) {
+                // Not the tail of a name, a float or a hex literal (no lookbehind in Swift regexes).
+                if match.range.lowerBound > code.startIndex {
+                    let before = code[code.index(before: match.range.lowerBound)]
+                    if before.isLetter || before.isNumber || before == "_" || before == "." { continue }
+                }
+                guard let value = Int(code[match.range]) else { continue }
+                add("off_by_one", replacing(match.range, in: code, with: String(value + 1)))
+                if value > 0 { add("off_by_one", replacing(match.range, in: code, with: String(value - 1))) }
+            }
+            if let condition = ifCondition(code, language: language) {
+                let offset = code.utf8.distance(from: code.startIndex, to: condition.lowerBound)
+                let start = original.utf8.index(original.startIndex, offsetBy: offset)
+                let end = original.utf8.index(start, offsetBy: code.utf8.distance(from: condition.lowerBound, to: condition.upperBound))
+                add("negate_if", replacing(condition, in: code, with: "!(" + original[start..<end] + ")"))
+            }
+            // An early return: alone in the body of an `if` (the line before opens it, the line after closes it).
+            let previous = previousCode.trimmingCharacters(in: .whitespaces)
+            let next = index + 1 < masked.count ? masked[index + 1].trimmingCharacters(in: .whitespaces) : ""
+            if trimmed.hasPrefix("return"), (previous.hasPrefix("if") || previous.hasPrefix("} else if")), previous.hasSuffix("{"), next.hasPrefix("}") {
+                add("drop_early_return", nil)
+            }
+            // A statement that only updates state: `n += 1`, `count++;`, `self.total -= x`.
+            if trimmed.wholeMatch(of: /[A-Za-z_][\w.\[\]>-]*\s*(\+=|-=|\*=|\/=|\|=|&=)\s*[^=].*/) != nil
+                || trimmed.wholeMatch(of: /([A-Za-z_][\w.\[\]>-]*(\+\+|--)|(\+\+|--)[A-Za-z_][\w.]*)\s*;/) != nil
+            {
+                add("drop_state_update", nil)
+            }
         }
         return found
+    }
+
+    /// The condition of a one-line `if` (C: inside `if (…)`; Swift: between `if`/`guard` and
+    /// `{`/`else {`, without bindings or `case`), as a range of the masked line.
+    static func ifCondition(_ code: String, language: String) -> Range<String.Index>? {
+        if language == "c" {
+            guard let keyword = code.firstMatch(of: /\bif\s*\(/) else { return nil }
+            var level = 0
+            var index = code.index(before: keyword.range.upperBound)
+            let open = code.index(after: index)
+            while index < code.endIndex {
+                if code[index] == "(" { level += 1 }
+                if code[index] == ")" {
+                    level -= 1
+                    if level == 0 { return open < index ? open..<index : nil }
+                }
+                index = code.index(after: index)
+            }
+            return nil
+        }
+        guard let match = code.firstMatch(of: /^\s*(?:\}\s*else\s+)?(?:if|guard)\s+(.+?)\s+(?:else\s+)?\{\s*$/) else { return nil }
+        let condition = match.output.1
+        if condition.contains("let ") || condition.contains("var ") || condition.contains("case ") || condition.contains(",") || condition.contains("#") {
+            return nil
+        }
+        return condition.startIndex..<condition.endIndex
     }
 
     /// `func name` in Swift; in C a line at column 0 that opens a definition (`int clamp(int v) {`).
@@ -148,15 +214,15 @@ public enum CFamilyBugCandidates {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// A unified diff replacing line `index` with `replacement`, three lines of context.
-    static func oneLineDiff(file: String, lines: [String], index: Int, replacement: String) -> String {
+    /// A unified diff replacing line `index` with `replacement` (nil: deleting it), three lines of context.
+    static func lineDiff(file: String, lines: [String], index: Int, replacement: String?) -> String {
         let start = max(0, index - 3)
         let end = min(lines.count, index + 4)
         var text = "diff --git a/\(file) b/\(file)\n--- a/\(file)\n+++ b/\(file)\n"
-        text += "@@ -\(start + 1),\(end - start) +\(start + 1),\(end - start) @@\n"
+        text += "@@ -\(start + 1),\(end - start) +\(start + 1),\(end - start - (replacement == nil ? 1 : 0)) @@\n"
         for line in start..<end {
             if line == index {
-                text += "-" + lines[line] + "\n+" + replacement + "\n"
+                text += "-" + lines[line] + "\n" + (replacement.map { "+" + $0 + "\n" } ?? "")
             } else {
                 text += " " + lines[line] + "\n"
             }

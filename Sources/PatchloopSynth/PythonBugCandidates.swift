@@ -7,7 +7,8 @@ import PatchloopWorkspace
 public struct BugCandidate: Sendable, Hashable {
     /// The file the diff changes, relative to the repository root.
     public var file: String
-    /// `flip_comparison`, `swap_bool_op`, `off_by_one`, `negate_if`, `drop_early_return`, `swap_call_args`.
+    /// `flip_comparison`, `swap_bool_op`, `off_by_one`, `slice_bound`, `range_bound`, `negate_if`, `drop_else`,
+    /// `drop_early_return`, `drop_guard`, `swap_call_args`, `change_default`, `drop_state_update`.
     public var operatorName: String
     /// The innermost function holding the change.
     public var function: String
@@ -147,24 +148,122 @@ def candidates(path, source):
     for node in ast.walk(tree):
         for child in ast.iter_child_nodes(node):
             parents[child] = node
+
+    def text_of(node):
+        start, end = node_span(node)
+        return source[start:end]
+
+    def shifted(node, delta):
+        # `n + 1`, `(a - b) - 1`: an atom keeps its form, anything else gets parentheses.
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return str(node.value + delta)
+        text = text_of(node)
+        if not isinstance(node, (ast.Name, ast.Constant, ast.Attribute, ast.Call, ast.Subscript)):
+            text = "(" + text + ")"
+        return text + (" + 1" if delta > 0 else " - 1")
+
+    def line_span(first, last):  # whole lines first..last (1-based), newline included
+        return (starts[first - 1], starts[last])
+
+    def indent_of(line):
+        text = lines[line - 1]
+        return text[:len(text) - len(text.lstrip())]
+
+    def statement_to_pass(node):
+        # The statement's own lines become `pass` at its indentation; only when it is alone on them.
+        first, last = lines[node.lineno - 1], lines[node.end_lineno - 1]
+        rest = last[char_column(node.end_lineno, node.end_col_offset):].strip()
+        if first[:char_column(node.lineno, node.col_offset)].strip() or (rest and not rest.startswith("#")):
+            return None
+        return (line_span(node.lineno, node.end_lineno), indent_of(node.lineno) + "pass\n")
+
+    STATE_METHODS = {"append", "extend", "add", "update", "insert", "pop", "popleft", "appendleft", "remove", "discard",
+                     "clear", "setdefault", "write", "sort", "reverse"}
+
     for node in ast.walk(tree):
         if isinstance(node, ast.If):
             start, end = node_span(node.test)
             add("negate_if", node.lineno, [((start, start), "not ("), ((end, end), ")")])
+            if node.orelse:
+                # Drop the `else:` or `elif …:` branch (and any branch after it).
+                branch = node.orelse[0]
+                last = max(child.end_lineno for child in node.orelse)
+                if isinstance(branch, ast.If) and lines[branch.lineno - 1].lstrip().startswith("elif"):
+                    first = branch.lineno
+                else:
+                    first = None
+                    for number in range(branch.lineno, node.body[-1].end_lineno, -1):
+                        text = lines[number - 1]
+                        if text.lstrip().startswith("else") and indent_of(number) == indent_of(node.lineno):
+                            first = number
+                            break
+                if first is not None and first > node.body[-1].end_lineno:
+                    add("drop_else", first, [(line_span(first, last), "")])
+            elif len(node.body) == 1 and isinstance(node.body[0], (ast.Raise, ast.Continue, ast.Break)):
+                # A guard: `if bad: raise …` (or continue/break) goes entirely.
+                replaced = statement_to_pass(node)
+                if replaced:
+                    add("drop_guard", node.lineno, [replaced])
         elif isinstance(node, ast.Return):
             parent = parents.get(node)
             # An early return: the body of an `if` inside a function that goes on after it.
             if isinstance(parent, ast.If) and node in parent.body:
                 add("drop_early_return", node.lineno, [(node_span(node), "pass")])
-        elif isinstance(node, ast.Call) and len(node.args) >= 2:
-            first, second = node.args[0], node.args[1]
-            if isinstance(first, ast.Starred) or isinstance(second, ast.Starred):
-                continue
-            a, b = node_span(first), node_span(second)
-            if source[a[0]:a[1]] == source[b[0]:b[1]] or a[1] > b[0]:
-                continue
-            add("swap_call_args", node.lineno, [(a, source[b[0]:b[1]]), (b, source[a[0]:a[1]])])
+        elif isinstance(node, ast.Call):
+            if len(node.args) >= 2 and not any(isinstance(arg, ast.Starred) for arg in node.args[:2]):
+                first, second = node.args[0], node.args[1]
+                a, b = node_span(first), node_span(second)
+                if source[a[0]:a[1]] != source[b[0]:b[1]] and a[1] <= b[0]:
+                    add("swap_call_args", node.lineno, [(a, source[b[0]:b[1]]), (b, source[a[0]:a[1]])])
+            if isinstance(node.func, ast.Name) and node.func.id == "range" and 1 <= len(node.args) <= 3 and not node.keywords \
+                    and not any(isinstance(arg, ast.Starred) for arg in node.args):
+                stop = node.args[0] if len(node.args) == 1 else node.args[1]
+                add("range_bound", node.lineno, [(node_span(stop), shifted(stop, +1))])
+                if len(node.args) >= 2:
+                    add("range_bound", node.lineno, [(node_span(node.args[0]), shifted(node.args[0], +1))])
+            if isinstance(parents.get(node), ast.Expr) and isinstance(node.func, ast.Attribute) and node.func.attr in STATE_METHODS:
+                replaced = statement_to_pass(parents[node])
+                if replaced:
+                    add("drop_state_update", node.lineno, [replaced])
+        elif isinstance(node, ast.Slice):
+            if node.lower is not None:
+                add("slice_bound", node.lower.lineno, [(node_span(node.lower), shifted(node.lower, +1))])
+            if node.upper is not None:
+                add("slice_bound", node.upper.lineno, [(node_span(node.upper), shifted(node.upper, -1))])
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            # State outside the statement's own locals: attributes, items, or a running total (`n += 1`).
+            if any(isinstance(target, (ast.Attribute, ast.Subscript)) for target in targets) or isinstance(node, ast.AugAssign):
+                if isinstance(node, ast.AnnAssign) and node.value is None:
+                    continue
+                replaced = statement_to_pass(node)
+                if replaced:
+                    add("drop_state_update", node.lineno, [replaced])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            positional = node.args.posonlyargs + node.args.args
+            pairs = list(zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults))
+            pairs += [(arg, default) for arg, default in zip(node.args.kwonlyargs, node.args.kw_defaults) if default is not None]
+            for arg, default in pairs:
+                if not isinstance(default, ast.Constant):
+                    continue
+                value = default.value
+                if isinstance(value, bool):
+                    replacement = "False" if value else "True"
+                elif isinstance(value, int):
+                    replacement = str(value + 1)
+                elif value is None:
+                    continue
+                elif isinstance(value, str) and value == "":
+                    replacement = "' '"
+                else:
+                    continue
+                # Counted in the function whose default it is.
+                found.append(("change_default", node.name, default.lineno, [(node_span(default), replacement)]))
 
+    # The top-level statement around each change: compiling it alone (it starts at column 0)
+    # tells whether the file still compiles, at a fraction of the cost of the whole file.
+    tops = [(starts[(min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])) - 1], starts[node.end_lineno])
+            for node in tree.body]
     seen = set()
     for operator, function, line, edits in found:
         text = source
@@ -173,8 +272,15 @@ def candidates(path, source):
         if text == source or text in seen:
             continue
         seen.add(text)
+        low, high = min(edit[0][0] for edit in edits), max(edit[0][1] for edit in edits)
+        top = next(((a, b) for a, b in tops if a <= low and high <= b), None)
+        if top is None:
+            piece = text
+        else:
+            growth = len(text) - len(source)
+            piece = text[top[0]:top[1] + growth]
         try:
-            compile(text, path, "exec")
+            compile(piece, path, "exec", dont_inherit=True)
             compiles = True
         except (SyntaxError, ValueError):
             compiles = False

@@ -29,6 +29,32 @@ public struct SynthScratchRepository: Sendable {
     /// The sandbox base at HEAD.
     public var base: BaseRepository { BaseRepository(gitDirectory: gitDirectory, commit: head) }
 
+    /// The Swift and C test files (in a test folder or named as tests) at HEAD that hold the
+    /// name of every test in `tests` (`Module.Suite/testName` → `testName`; a TAP
+    /// description as it is), to hide like pytest's test files; empty when some test's name
+    /// is in none of them, and then the tests stay visible.
+    public func testFiles(naming tests: [String]) async throws -> [String] {
+        let listing = try await git.run(["--git-dir=\(gitDirectory)", "ls-tree", "-r", "--name-only", "-z", head], in: gitDirectory)
+        let candidates = listing.split(separator: "\0").map(String.init).filter {
+            CFamilyBugCandidates.language(of: $0) != nil && !CFamilyBugCandidates.isSourceFile($0)
+        }
+        guard !candidates.isEmpty else { return [] }
+        var files = Set<String>()
+        for test in tests {
+            var name = String(test.split(whereSeparator: { $0 == "/" || $0 == "." }).last ?? Substring(test))
+            if name.hasSuffix("()") { name.removeLast(2) }
+            guard !name.isEmpty else { return [] }
+            let found = try await git.runOutcome(
+                ["--git-dir=\(gitDirectory)", "grep", "-l", "-F", "-e", name, head, "--"] + candidates, in: gitDirectory)
+            let paths = found.standardOutput.text.split(separator: "\n").compactMap { line -> String? in
+                line.hasPrefix(head + ":") ? String(line.dropFirst(head.count + 1)) : nil
+            }
+            guard !paths.isEmpty else { return [] }
+            files.formUnion(paths)
+        }
+        return files.sorted()
+    }
+
     /// What a task needs from the repository.
     public struct TaskCommit: Sendable {
         /// HEAD with the bug, without the hidden test files.

@@ -37,6 +37,10 @@ public struct SynthSummary: Sendable {
     public var alreadyWritten = 0
     /// Candidates dropped after only the test files that import their module ran (all of those passed).
     public var droppedByCoveringTests = 0
+    /// Candidates dropped without a run: the call map shows no stable test calls their function.
+    public var droppedUncalled = 0
+    /// Both baseline runs.
+    public var baselineSeconds = 0.0
     public var validationSeconds = 0.0
     public var duration = 0.0
 
@@ -75,6 +79,7 @@ public struct SynthSummary: Sendable {
             "per_operator": .object(perOperator.mapValues(\.json)),
             "written": .array(written.map { .string($0) }), "already_written": .number(Double(alreadyWritten)),
             "dropped_by_covering_tests": .number(Double(droppedByCoveringTests)),
+            "dropped_uncalled": .number(Double(droppedUncalled)), "baseline_seconds": .number(baselineSeconds),
             "seconds_per_kept_task": written.isEmpty ? .null : .number(duration / Double(written.count)),
             "validation_seconds": .number(validationSeconds), "duration": .number(duration),
         ]

@@ -25,13 +25,17 @@ public struct SynthRequest: Sendable {
     public var testTimeout: Double
     public var maxPerFunction: Int
     public var maxPerFile: Int
-    /// Combined tasks to add: each joins two kept bugs of one file into a multi-location fix.
+    /// Combined tasks to add: each joins two or three kept bugs of one file into a multi-location fix.
     public var combined: Int
+    /// Run the whole suite on every candidate that breaks a test calling its function, to
+    /// find FAIL_TO_PASS tests the call map missed (slower; off by default).
+    public var confirmWithFullSuite: Bool
 
     public init(
         repository: String, testCommand: String, parserName: String, count: Int = 50, outputDirectory: String, workers: Int = 2,
         seed: UInt64 = 0, languages: [String] = ["python", "swift", "c"], sandboxRoot: String = "Sandboxes", isolation: CommandIsolation = .bubblewrap,
-        testTimeout: Double = 900, maxPerFunction: Int = 3, maxPerFile: Int = 20, combined: Int = 0
+        testTimeout: Double = 900, maxPerFunction: Int = 3, maxPerFile: Int = 20, combined: Int = 0,
+        confirmWithFullSuite: Bool = false
     ) {
         self.repository = repository
         self.testCommand = testCommand
@@ -47,6 +51,7 @@ public struct SynthRequest: Sendable {
         self.maxPerFunction = maxPerFunction
         self.maxPerFile = maxPerFile
         self.combined = combined
+        self.confirmWithFullSuite = confirmWithFullSuite
     }
 }
 
@@ -102,24 +107,33 @@ public struct TaskSynthesizer: Sendable {
         var summary = SynthSummary(repository: root, head: head, testCommand: request.testCommand, seed: request.seed)
 
         // Baseline: twice at HEAD; only tests that pass both times count, the rest that differ are flaky.
+        // The second run also records which tests call which functions (pytest suites).
         let baselineSandbox = try await sandboxes.makeSandbox(from: scratch.base, group: group, name: "baseline")
         let suite = TaskTestSuite(
             command: request.testCommand, parser: parser, isolation: request.isolation, timeout: request.testTimeout, hiddenPaths: [output])
         let stable: Set<String>
         let candidates: [BugCandidate]
         let covering: CoveringTests
+        let callMap: TestCallMap?
         let baselineSeconds: Double
         do {
             progress("baseline: running `\(request.testCommand)` twice at HEAD \(head.prefix(12))…")
             let first = try await suite.run(tests: [], in: baselineSandbox.path)
-            let second = try await suite.run(tests: [], in: baselineSandbox.path)
+            var (second, map) = try await runRecordingCalls(suite: suite, in: baselineSandbox.path, output: output)
+            if map == nil && second.passed.isEmpty && !first.passed.isEmpty {
+                // The recording plugin could not load: the plain run again, for the flakiness check.
+                second = try await suite.run(tests: [], in: baselineSandbox.path)
+            }
+            callMap = map
             let firstPassed = Set(first.passed)
             let secondPassed = Set(second.passed)
             stable = firstPassed.intersection(secondPassed)
             summary.flakyTests = firstPassed.symmetricDifference(secondPassed).sorted()
             summary.baselinePassed = stable.count
+            summary.baselineSeconds = first.duration + second.duration
             baselineSeconds = max(first.duration, second.duration)
-            progress("baseline: \(stable.count) tests pass, \(Set(first.failed).union(second.failed).count) fail, \(summary.flakyTests.count) flaky (\(String(format: "%.1f", baselineSeconds)) s)")
+            progress("baseline: \(stable.count) tests pass, \(Set(first.failed).union(second.failed).count) fail, \(summary.flakyTests.count) flaky (\(String(format: "%.1f", baselineSeconds)) s)"
+                + (map == nil ? "; no call map (not pytest, or the suite sets its own trace function): candidates run the full suite" : "; call map recorded"))
             if stable.isEmpty || first.timedOut {
                 let why = first.timedOut ? "timed out after \(Int(request.testTimeout)) s" : "no test passed at HEAD"
                 throw SynthError(
@@ -150,62 +164,105 @@ public struct TaskSynthesizer: Sendable {
         }
         await sandboxes.remove(baselineSandbox)
 
-        // A fixed order, then a shuffle by the seed: the same seed makes the same choice.
-        var generator = SeededGenerator(seed: request.seed)
-        let ordered = candidates.sorted { ($0.file, $0.line, $0.operatorName, $0.diff) < ($1.file, $1.line, $1.operatorName, $1.diff) }
-            .shuffled(using: &generator)
-        progress("\(ordered.count) candidates in \(Set(ordered.map(\.file)).count) files; \(ordered.filter { !$0.compiles }.count) do not compile")
         let candidateTimeout = min(request.testTimeout, baselineSeconds * 3 + 30)
         let candidateSuite = TaskTestSuite(
             command: request.testCommand, parser: parser, isolation: request.isolation, timeout: candidateTimeout, hiddenPaths: [output])
+        let canSelect = parser.selecting(["x"], command: request.testCommand) != nil
+        func selection(for candidate: BugCandidate) -> Selection {
+            guard canSelect, candidate.file.hasSuffix(".py") else { return .all }
+            switch callMap?.tests(calling: candidate.function, in: candidate.file) {
+            case .tests(let tests):
+                let covered = tests.filter(stable.contains)
+                guard !covered.isEmpty else { return .uncalled }
+                let seconds = covered.reduce(0.0) { $0 + (callMap?.durations[$1] ?? baselineSeconds) }
+                return .tests(covered, seconds: seconds)
+            case .uncalled: return .uncalled
+            case .unknown, nil:
+                return covering.files(covering: candidate.file).map(Selection.files) ?? .all
+            }
+        }
+
+        // A fixed order, then a shuffle by the seed: the same seed makes the same choice. Then
+        // the likeliest and cheapest first: candidates whose function some tests call (a quick
+        // run of those tests), then those no test calls (dropped without a run), then the rest.
+        var generator = SeededGenerator(seed: request.seed)
+        let ordered = candidates.sorted { ($0.file, $0.line, $0.operatorName, $0.diff) < ($1.file, $1.line, $1.operatorName, $1.diff) }
+            .shuffled(using: &generator)
+            .map { ($0, selection(for: $0)) }
+            .enumerated().sorted { ($0.element.1.rank, $0.offset) < ($1.element.1.rank, $1.offset) }.map(\.element)
+        let selected = ordered.filter { if case .tests = $0.1 { return true } else { return false } }.count
+        progress("\(ordered.count) candidates in \(Set(ordered.map(\.0.file)).count) files; \(ordered.filter { !$0.0.compiles }.count) do not compile; \(selected) run only the tests that call their function")
 
         var perFunction: [String: Int] = [:]
         var perFile: [String: Int] = [:]
         var seenFailures = Set<String>()
         var keptByFile: [String: [BugCandidate]] = [:]
-        var queue = ordered[...]
-        while summary.kept < request.count, !queue.isEmpty {
-            try Task.checkCancellation()
-            // The next batch of candidates worth running, in order.
-            var batch: [(id: String, candidate: BugCandidate)] = []
-            while batch.count < request.workers, let candidate = queue.popFirst() {
+        // Tasks an earlier run wrote (same seed, same ids) count first, so a rerun after a
+        // crash or an interruption adds only what is missing and never goes past --count.
+        var queue: ArraySlice<(BugCandidate, Selection)> = []
+        for (candidate, selection) in ordered {
+            let id = "\(name).synth.\(candidate.operatorName).\(SynthSummary.stableHash(candidate.diff).prefix(10))"
+            guard summary.kept < request.count, FileManager.default.fileExists(atPath: output + "/" + id + "/task.json") else {
+                queue.append((candidate, selection))
+                continue
+            }
+            summary.count(candidate.operatorName, \.tried)
+            summary.count(candidate.operatorName, \.kept)
+            summary.alreadyWritten += 1
+            perFunction[candidate.file + ":" + candidate.function, default: 0] += 1
+            perFile[candidate.file, default: 0] += 1
+            keptByFile[candidate.file, default: []].append(candidate)
+        }
+        var inFlightFunctions: [String: Int] = [:]
+        var inFlightFiles: [String: Int] = [:]
+        /// The next candidate worth running, counting those skipped on the way.
+        func nextCandidate() -> (id: String, candidate: BugCandidate, selection: Selection)? {
+            while summary.kept < request.count, let (candidate, selection) = queue.popFirst() {
                 summary.count(candidate.operatorName, \.tried)
                 guard candidate.compiles else {
                     summary.count(candidate.operatorName, \.notCompiling)
                     continue
                 }
                 let functionKey = candidate.file + ":" + candidate.function
-                if perFunction[functionKey, default: 0] >= request.maxPerFunction || perFile[candidate.file, default: 0] >= request.maxPerFile {
+                if perFunction[functionKey, default: 0] + inFlightFunctions[functionKey, default: 0] >= request.maxPerFunction
+                    || perFile[candidate.file, default: 0] + inFlightFiles[candidate.file, default: 0] >= request.maxPerFile
+                {
                     summary.count(candidate.operatorName, \.capped)
                     continue
                 }
-                let id = "\(name).synth.\(candidate.operatorName).\(SynthSummary.stableHash(candidate.diff).prefix(10))"
-                if FileManager.default.fileExists(atPath: output + "/" + id + "/task.json") {
-                    summary.count(candidate.operatorName, \.kept)
-                    summary.alreadyWritten += 1
-                    perFunction[functionKey, default: 0] += 1
-                    perFile[candidate.file, default: 0] += 1
-                    if summary.kept >= request.count { break }
+                if case .uncalled = selection {
+                    summary.count(candidate.operatorName, \.breaksNothing)
+                    summary.droppedUncalled += 1
                     continue
                 }
-                batch.append((id, candidate))
+                let id = "\(name).synth.\(candidate.operatorName).\(SynthSummary.stableHash(candidate.diff).prefix(10))"
+                return (id, candidate, selection)
             }
-            let verdicts = try await withThrowingTaskGroup(of: (Int, Verdict, Double).self) { tasks in
-                for (index, item) in batch.enumerated() {
-                    tasks.addTask {
-                        let began = Date()
-                        let verdict = try await validate(
-                            item.candidate, name: item.id, stable: stable, suite: candidateSuite, sandboxes: sandboxes, base: scratch.base,
-                            group: group, firstRunning: covering.files(covering: item.candidate.file))
-                        return (index, verdict, Date().timeIntervalSince(began))
-                    }
+            return nil
+        }
+        // A pool of `workers` validations: a new one starts as soon as one ends.
+        try await withThrowingTaskGroup(of: (String, BugCandidate, Verdict, Double).self) { tasks in
+            var running = 0
+            func startNext() {
+                guard let (id, candidate, selection) = nextCandidate() else { return }
+                let functionKey = candidate.file + ":" + candidate.function
+                inFlightFunctions[functionKey, default: 0] += 1
+                inFlightFiles[candidate.file, default: 0] += 1
+                running += 1
+                tasks.addTask {
+                    let began = Date()
+                    let verdict = try await validate(
+                        candidate, name: id, stable: stable, suite: candidateSuite, sandboxes: sandboxes, base: scratch.base, group: group,
+                        selection: selection)
+                    return (id, candidate, verdict, Date().timeIntervalSince(began))
                 }
-                var results: [(Int, Verdict, Double)] = []
-                for try await result in tasks { results.append(result) }
-                return results.sorted { $0.0 < $1.0 }
             }
-            for (index, verdict, seconds) in verdicts {
-                let (id, candidate) = batch[index]
+            for _ in 0..<request.workers { startNext() }
+            while running > 0, let (id, candidate, verdict, seconds) = try await tasks.next() {
+                running -= 1
+                let functionKey = candidate.file + ":" + candidate.function
+                inFlightFunctions[functionKey, default: 0] -= 1
+                inFlightFiles[candidate.file, default: 0] -= 1
                 summary.validationSeconds += seconds
                 switch verdict {
                 case .breaksNothing:
@@ -221,10 +278,14 @@ public struct TaskSynthesizer: Sendable {
                     summary.count(candidate.operatorName, \.notCompiling)
                     progress("\(id): does not apply: \(why)")
                 case .kept(let failToPass, let passToPass, let log):
-                    let functionKey = candidate.file + ":" + candidate.function
-                    guard summary.kept < request.count, seenFailures.insert(functionKey + "|" + failToPass.joined(separator: ",")).inserted else {
+                    guard summary.kept < request.count else {
+                        // Finished after the count was reached: not needed.
+                        summary.count(candidate.operatorName, \.capped)
+                        break
+                    }
+                    guard seenFailures.insert(functionKey + "|" + failToPass.joined(separator: ",")).inserted else {
                         summary.count(candidate.operatorName, \.duplicate)
-                        continue
+                        break
                     }
                     try await write(
                         id: id, candidate: candidate, failToPass: failToPass, passToPass: passToPass, log: log, repositoryName: name,
@@ -234,33 +295,56 @@ public struct TaskSynthesizer: Sendable {
                     summary.count(candidate.operatorName, \.kept)
                     summary.written.append(id)
                     keptByFile[candidate.file, default: []].append(candidate)
-                    progress("kept \(id): \(candidate.operatorName) in \(candidate.function) (\(candidate.file):\(candidate.line)), \(failToPass.count) failing")
+                    progress(
+                        "kept \(id): \(candidate.operatorName) in \(candidate.function) (\(candidate.file):\(candidate.line)), \(failToPass.count) failing "
+                            + String(format: "[%d kept, %.0f s]", summary.kept, Date().timeIntervalSince(started)))
                 }
+                // Counts so far, so that a run stopped midway still tells what it did.
+                summary.duration = Date().timeIntervalSince(started)
+                try? (summary.json.prettyEncoded() + "\n").write(toFile: output + "/synth.json", atomically: true, encoding: .utf8)
+                if summary.kept < request.count { startNext() }
             }
-            // Counts so far, so that a run stopped midway still tells what it did.
-            summary.duration = Date().timeIntervalSince(started)
-            try? (summary.json.prettyEncoded() + "\n").write(toFile: output + "/synth.json", atomically: true, encoding: .utf8)
+            tasks.cancelAll()
         }
-        // Combined bugs: two bugs this run kept in one file (in the order kept), joined and validated again.
-        var pairs: [(BugCandidate, BugCandidate)] = []
+        // Combined bugs: two or three kept bugs of one file, joined and validated again;
+        // groups of three and two alternate.
+        var groups: [[BugCandidate]] = []
         for file in keptByFile.keys.sorted() {
-            // Far enough apart that the two hunks' context lines do not overlap.
-            var unpaired = keptByFile[file] ?? []
+            // In a fixed order (not the order validations ended), so a rerun makes the same groups.
+            var unpaired = (keptByFile[file] ?? []).sorted { ($0.line, $0.operatorName, $0.diff) < ($1.line, $1.operatorName, $1.diff) }
             while let first = unpaired.first {
                 unpaired.removeFirst()
-                guard let partner = unpaired.firstIndex(where: { abs($0.line - first.line) > 6 }) else { continue }
-                pairs.append((first, unpaired.remove(at: partner)))
+                var group = [first]
+                let size = groups.count % 2 == 0 ? 3 : 2
+                // Far enough apart that the hunks' context lines do not overlap.
+                while group.count < size, let partner = unpaired.firstIndex(where: { next in group.allSatisfy { abs($0.line - next.line) > 6 } }) {
+                    group.append(unpaired.remove(at: partner))
+                }
+                if group.count >= 2 { groups.append(group) }
             }
         }
         var combinedWritten = 0
-        for (first, second) in pairs where combinedWritten < request.combined {
+        for parts in groups where combinedWritten < request.combined {
             try Task.checkCancellation()
             summary.count("combined", \.tried)
             let began = Date()
-            guard let joined = try await join(first, second, sandboxes: sandboxes, base: scratch.base, group: group) else {
+            guard let joined = try await join(parts, sandboxes: sandboxes, base: scratch.base, group: group) else {
                 summary.count("combined", \.notCompiling)
                 continue
             }
+            // The tests that call any of the functions, when the call map knows them all.
+            var joinedSelection = Selection.all
+            var union = Set<String>()
+            var seconds = 0.0
+            for part in parts {
+                guard case .tests(let tests, let partSeconds) = selection(for: part) else {
+                    union = []
+                    break
+                }
+                union.formUnion(tests)
+                seconds += partSeconds
+            }
+            if !union.isEmpty { joinedSelection = .tests(union.sorted(), seconds: seconds) }
             let id = "\(name).synth.combined.\(SynthSummary.stableHash(joined.diff).prefix(10))"
             if FileManager.default.fileExists(atPath: output + "/" + id + "/task.json") {
                 summary.count("combined", \.kept)
@@ -269,7 +353,8 @@ public struct TaskSynthesizer: Sendable {
                 continue
             }
             let verdict = try await validate(
-                joined, name: id, stable: stable, suite: candidateSuite, sandboxes: sandboxes, base: scratch.base, group: group)
+                joined, name: id, stable: stable, suite: candidateSuite, sandboxes: sandboxes, base: scratch.base, group: group,
+                selection: joinedSelection)
             summary.validationSeconds += Date().timeIntervalSince(began)
             switch verdict {
             case .kept(let failToPass, let passToPass, let log):
@@ -290,19 +375,86 @@ public struct TaskSynthesizer: Sendable {
         return summary
     }
 
-    /// Applies the bug in a fresh worktree and runs the whole suite there.
+    /// Which tests a candidate runs first.
+    enum Selection: Sendable {
+        /// The stable tests that call its function (from the call map), and their time at HEAD.
+        case tests([String], seconds: Double)
+        /// No stable test calls its function.
+        case uncalled
+        /// The test files that import its module; the full suite when one of theirs breaks.
+        case files([String])
+        /// Only the full suite can tell.
+        case all
+
+        var rank: Int {
+            switch self {
+            case .tests(_, let seconds): seconds > 20 ? 1 : 0
+            case .uncalled: 2
+            case .files: 3
+            case .all: 4
+            }
+        }
+    }
+
+    /// The baseline's second run, with the plugin that records which tests call which functions.
+    func runRecordingCalls(suite: TaskTestSuite, in worktree: String, output: String) async throws -> (TestRunReport, TestCallMap?) {
+        let folder = worktree + "/" + TestCallMap.folder
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try TestCallMap.plugin.write(toFile: folder + "/\(TestCallMap.moduleName).py", atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let environment = TestCallMap.environment(worktree: worktree, base: TaskTestSuite.environment())
+        let outcome = try await suite.runner.run(
+            request.isolation.spec(command: suite.command, worktree: worktree, environment: environment, timeout: suite.timeout, hiding: [output]))
+        let statuses = suite.parser.parse(outcome.standardOutput.text)
+        let report = TestRunReport(
+            passed: statuses.filter { $0.value.countsAsPassed }.keys.sorted(),
+            failed: statuses.filter { $0.value == .failed || $0.value == .error }.keys.sorted(),
+            skipped: statuses.filter { $0.value == .skipped }.keys.sorted(),
+            exitCode: outcome.exitCode, timedOut: outcome.timedOut, duration: outcome.duration, output: outcome.standardOutput.text)
+        let map = outcome.timedOut ? nil : FileManager.default.contents(atPath: folder + "/map.json").flatMap(TestCallMap.read)
+        return (report, map)
+    }
+
+    /// Applies the bug in a fresh worktree and runs the tests that can notice it: those
+    /// that call its function when the call map knows them, else the covering test files
+    /// first and then the whole suite.
     func validate(
         _ candidate: BugCandidate, name: String, stable: Set<String>, suite: TaskTestSuite, sandboxes: SandboxManager, base: BaseRepository,
-        group: String, firstRunning testFiles: [String]? = nil
+        group: String, selection: Selection = .all
     ) async throws -> Verdict {
-        let sandbox = try await sandboxes.makeSandbox(from: base, group: group, name: name)
+        if case .uncalled = selection { return .breaksNothing }
+        // A plain checkout: one git process to make, none to remove, nothing registered in the repository.
+        let sandbox = try await sandboxes.makeCheckout(from: base, group: group, name: name)
         do {
             let applied = try await sandbox.git.runOutcome(["apply", "-"], input: Data(candidate.diff.utf8))
             guard applied.succeeded else {
                 await sandboxes.remove(sandbox)
                 return .doesNotApply(applied.standardError.text)
             }
-            if let testFiles, suite.parser.selecting(testFiles, command: suite.command) != nil {
+            switch selection {
+            case .tests(let tests, let seconds):
+                // Only these tests call the function: no other test can tell the bug from HEAD.
+                var selected = suite
+                selected.timeout = min(suite.timeout, seconds * 3 + 30)
+                let report = try await selected.run(tests: tests, in: sandbox.path)
+                try Task.checkCancellation()
+                if report.timedOut {
+                    await sandboxes.remove(sandbox)
+                    return .timedOut
+                }
+                let failed = Set(report.failed)
+                let failToPass = tests.filter(failed.contains)
+                let missing = tests.filter { !failed.contains($0) && !report.passed.contains($0) }
+                if failToPass.isEmpty && missing.isEmpty {
+                    await sandboxes.remove(sandbox)
+                    return .breaksNothingInCoveringTests
+                }
+                if !request.confirmWithFullSuite, missing.isEmpty {
+                    await sandboxes.remove(sandbox)
+                    return .kept(failToPass: failToPass, passToPass: stable.subtracting(failToPass).sorted(), log: report.output)
+                }
+                // Tests that did not report (the selection could not name them), or asked for: the whole suite decides.
+            case .files(let testFiles):
                 // The tests that import the changed module first: when none of theirs breaks, no full run.
                 let first = try await suite.run(tests: testFiles, in: sandbox.path)
                 try Task.checkCancellation()
@@ -311,6 +463,8 @@ public struct TaskSynthesizer: Sendable {
                     await sandboxes.remove(sandbox)
                     return .breaksNothingInCoveringTests
                 }
+            case .uncalled, .all:
+                break
             }
             let report = try await suite.run(tests: [], in: sandbox.path)
             // A run killed by an interruption says nothing about the candidate.
@@ -330,15 +484,15 @@ public struct TaskSynthesizer: Sendable {
         }
     }
 
-    /// Both bugs applied in one worktree, as one candidate; nil when the second does not apply on the first.
-    func join(_ first: BugCandidate, _ second: BugCandidate, sandboxes: SandboxManager, base: BaseRepository, group: String) async throws
-        -> BugCandidate?
-    {
-        let sandbox = try await sandboxes.makeSandbox(from: base, group: group, name: "join-" + SynthSummary.stableHash(first.diff + second.diff))
+    /// The bugs applied one after another in one worktree, as one candidate; nil when one does not apply on the others.
+    func join(_ parts: [BugCandidate], sandboxes: SandboxManager, base: BaseRepository, group: String) async throws -> BugCandidate? {
+        guard let first = parts.first else { return nil }
+        let sandbox = try await sandboxes.makeCheckout(
+            from: base, group: group, name: "join-" + SynthSummary.stableHash(parts.map(\.diff).joined()))
         let diff: String?
         do {
             var applied = true
-            for part in [first, second] where applied {
+            for part in parts where applied {
                 applied = try await sandbox.git.runOutcome(["apply", "-"], input: Data(part.diff.utf8)).succeeded
             }
             diff = applied ? try await sandbox.diff() : nil
@@ -350,7 +504,7 @@ public struct TaskSynthesizer: Sendable {
         await sandboxes.remove(sandbox)
         guard let diff else { return nil }
         return BugCandidate(
-            file: first.file, operatorName: "combined", function: first.function + "+" + second.function, line: min(first.line, second.line),
+            file: first.file, operatorName: "combined", function: parts.map(\.function).joined(separator: "+"), line: parts.map(\.line).min() ?? first.line,
             diff: diff, compiles: true)
     }
 
@@ -359,7 +513,10 @@ public struct TaskSynthesizer: Sendable {
         id: String, candidate: BugCandidate, failToPass: [String], passToPass: [String], log: String, repositoryName: String,
         scratch: SynthScratchRepository, output: String
     ) async throws {
-        let testFiles = Set(failToPass.compactMap { test in test.range(of: "::").map { String(test[..<$0.lowerBound]) } }).sorted()
+        var testFiles = Set(failToPass.compactMap { test in test.range(of: "::").map { String(test[..<$0.lowerBound]) } }).sorted()
+        if testFiles.isEmpty, CFamilyBugCandidates.language(of: candidate.file) != nil {
+            testFiles = try await scratch.testFiles(naming: failToPass)
+        }
         let commit = try await scratch.commitTask(id: id, bug: candidate.diff, hiddenTests: testFiles)
         var statement = ProblemStatementWriter.statement(failToPass: failToPass, log: log, goldPatch: commit.goldPatch)
         if ProblemStatementWriter.leaks(statement, goldPatch: commit.goldPatch) {
@@ -375,7 +532,7 @@ public struct TaskSynthesizer: Sendable {
             "timeout": .number(request.testTimeout), "base_commit": .string(commit.baseCommit),
             "repo_path": .string("../.repos/" + (scratch.gitDirectory as NSString).lastPathComponent),
             "synth": [
-                "operator": .string(candidate.operatorName), "parts": .number(Double(candidate.operatorName == "combined" ? 2 : 1)), "file": .string(candidate.file), "function": .string(candidate.function),
+                "operator": .string(candidate.operatorName), "parts": .number(Double(candidate.operatorName == "combined" ? candidate.function.split(separator: "+").count : 1)), "file": .string(candidate.file), "function": .string(candidate.function),
                 "line": .number(Double(candidate.line)), "source_commit": .string(scratch.head), "seed": .number(Double(request.seed)),
             ],
         ]

@@ -117,12 +117,15 @@ struct SynthTasks: AsyncParsableCommand {
         commandName: "synth",
         abstract: "Make verified SWE-bench-style tasks from a repository with passing tests by injecting bugs.",
         discussion: """
-            Runs the tests twice at HEAD (tests whose result differs are flaky and never used), makes procedural bug \
-            candidates in non-test Python files (flip a comparison, off-by-one, swap and/or, negate an if, drop an early \
-            return, swap two call arguments) and Swift and C files (&&/||, comparisons; checked by the test command's \
-            build), runs the suite on each in a scratch worktree and keeps those that break a \
-            test that passed. Each task's base commit (HEAD with the bug, without the failing tests' files) lives in \
-            OUT/.repos/; gold.patch undoes the bug and test.patch brings the tests back. Your checkout is only read. \
+            Runs the tests twice at HEAD (tests whose result differs are flaky and never used; the second run records \
+            which tests call which functions, for pytest suites), makes procedural bug candidates in non-test Python files \
+            (flip a comparison, off-by-one, a slice or range bound, swap and/or, negate an if, drop an else/elif branch, \
+            an early return or a guard, swap two call arguments, change a default, drop a state update) and Swift and C \
+            files (&&/||, comparisons, off-by-one, negate an if, drop an early return or a state update; checked by the \
+            test command's build), runs on each in a scratch checkout the tests that call its function (or the suite) \
+            and keeps those that break a test that passed. Each task's base commit (HEAD with the bug, without the failing \
+            tests' files) lives in OUT/.repos/; gold.patch undoes the bug and test.patch brings the tests back. Your \
+            checkout is only read. \
             OUT/synth.json counts what was tried, dropped and kept. A rerun with the same --seed skips tasks already written.
 
             Exit codes: 0 done (even with fewer tasks than --count); 2 usage error, or a suite that does not run or \
@@ -153,8 +156,11 @@ struct SynthTasks: AsyncParsableCommand {
     @Option(help: "Languages to inject bugs into, comma-separated: python, swift, c.")
     var languages: String = "python,swift,c"
 
-    @Option(help: "Combined tasks to add, each joining two kept bugs of one file (a multi-location fix).")
+    @Option(help: "Combined tasks to add, each joining two or three kept bugs of one file (a multi-location fix).")
     var combined: Int = 0
+
+    @Flag(help: "Also run the whole suite on each candidate that breaks a test calling its function (finds every FAIL_TO_PASS test; slower).")
+    var fullSuite = false
 
     @Option(help: "A model for LM rewrites and statements (not supported yet).")
     var model: String?
@@ -190,7 +196,8 @@ struct SynthTasks: AsyncParsableCommand {
             let request = SynthRequest(
                 repository: repo, testCommand: detected.command, parserName: parser, count: count, outputDirectory: out, workers: workers,
                 seed: seed, languages: languages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), testTimeout: testTimeout, combined: combined)
+                sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), testTimeout: testTimeout, combined: combined,
+                confirmWithFullSuite: fullSuite)
             let summary: SynthSummary
             do {
                 summary = try await TaskSynthesizer(request: request, onProgress: { printError($0) }).run()

@@ -90,7 +90,7 @@ extension TaskInstance.Source {
 
 @Suite("candidates that break nothing")
 struct BreaksNothingTests {
-    @Test("a bug no test notices is dropped and counted, never written; the covering test file alone tells")
+    @Test("a bug in a function no test calls is dropped and counted without a run, never written")
     func untestedCodeMakesNoTask() async throws {
         let directory = try TemporaryDirectory(prefix: "synth")
         defer { directory.remove() }
@@ -112,6 +112,41 @@ struct BreaksNothingTests {
         #expect(summary.total.breaksNothing == 2)
         #expect(summary.perOperator["flip_comparison"]?.breaksNothing == 1)
         #expect(summary.perOperator["off_by_one"]?.breaksNothing == 1)
-        #expect(summary.droppedByCoveringTests == 2, "only tests/test_core.py imports mylib.core, so only it ran")
+        #expect(summary.droppedUncalled == 2, "the call map shows no test calls describe")
+    }
+}
+
+@Suite("an interrupted synthesis")
+struct InterruptedSynthesisTests {
+    @Test("a run cancelled after its first task is resumed by a rerun: no task twice, never past --count, the checkout unchanged")
+    func cancelledRunResumes() async throws {
+        let directory = try TemporaryDirectory(prefix: "synth")
+        defer { directory.remove() }
+        let repository = try await TestRepository.make(in: directory, files: SynthFixtures.files)
+        let before = try FileSnapshot.of(repository)
+        let request = SynthRequest(
+            repository: repository, testCommand: SynthFixtures.testCommand, parserName: "pytest", count: 3,
+            outputDirectory: directory.path + "/synth", workers: 2, seed: 11, sandboxRoot: directory.path + "/Sandboxes", testTimeout: 120)
+        let firstKept = AsyncStream.makeStream(of: Void.self)
+        let interrupted = Task {
+            try await TaskSynthesizer(request: request, onProgress: { text in
+                if text.hasPrefix("kept ") { firstKept.continuation.yield() }
+            }).run()
+        }
+        for await _ in firstKept.stream { break }
+        interrupted.cancel()
+        let outcome = await interrupted.result
+        let written = try TaskStore.load(directory.path + "/synth").map(\.instanceID)
+        #expect(!written.isEmpty && written.count <= 3)
+        if case .success(let summary) = outcome { #expect(summary.kept == 3, "finished before the cancellation reached it") }
+
+        let resumed = try await TaskSynthesizer(request: request).run()
+        let all = try TaskStore.load(directory.path + "/synth").map(\.instanceID)
+        #expect(all.count == 3, "\(all)")
+        #expect(Set(all).count == all.count)
+        #expect(Set(written).isSubset(of: Set(all)), "the tasks written before the interruption are kept")
+        #expect(resumed.alreadyWritten == written.count)
+        #expect(resumed.written.count == 3 - written.count)
+        #expect(try FileSnapshot.of(repository) == before, "the user's checkout is byte-for-byte unchanged")
     }
 }
