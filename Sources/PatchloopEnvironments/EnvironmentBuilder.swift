@@ -316,6 +316,15 @@ public struct EnvironmentBuilder: Sendable {
         }
         var variables = spec.variables
         variables["VIRTUAL_ENV"] = manifest.venv
+        // The venv's packages also reach an interpreter started outside it: a symbolic link to the
+        // venv's python is not the venv (Python looks for pyvenv.cfg beside the link), and that is
+        // how `tox --current-env`, SWE-bench's test command for Sphinx, runs the tests.
+        let minor = manifest.interpreter.version.split(separator: ".").prefix(2).joined(separator: ".")
+        let sitePackages = manifest.venv + "/lib/python\(minor)/site-packages"
+        if FileManager.default.fileExists(atPath: sitePackages) {
+            let entries = (spec.variables["PYTHONPATH"].map { [$0] } ?? []) + [sitePackages]
+            variables["PYTHONPATH"] = entries.joined(separator: ":")
+        }
         return EnvironmentActivation(
             key: manifest.key, readOnlyPaths: readOnly, pathEntries: [manifest.venv + "/bin"], variables: variables, worktreeOnPythonPath: true,
             installCommands: spec.install.filter { !isEditableInstallOfWorktree($0) })

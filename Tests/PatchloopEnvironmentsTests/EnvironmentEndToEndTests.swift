@@ -86,6 +86,15 @@ struct EnvironmentEndToEndTests {
         // The editable install is covered by the worktree on PYTHONPATH; the build step runs in each fresh worktree.
         #expect(activation.installCommands.count == 1)
         #expect(activation.installCommands.first?.contains("_built.py") == true)
+        // An interpreter started outside the venv (`tox --current-env` runs the tests through a link
+        // to the venv's python, which Python does not take for the venv) still finds its packages.
+        let manifest = try #require(builder.cache.manifest(for: activation.key))
+        try FileManager.default.createDirectory(atPath: directory.path + "/elsewhere/bin", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: directory.path + "/elsewhere/bin/python", withDestinationPath: manifest.venv + "/bin/python")
+        let linked = try await TaskTestSuite(task: prepared, isolation: .bubblewrap)
+            .execute("\(directory.path)/elsewhere/bin/python -c 'import more_itertools, sys; print(sys.prefix)'", in: directory.path + "/elsewhere")
+        #expect(linked.succeeded, "\(linked.standardOutput.text)")
+        #expect(!linked.standardOutput.text.contains(manifest.venv), "the link is not the venv: this checks the path, not the venv")
         let with = await validator.validate(prepared)
         #expect(with.isValid, "\(with.problems)")
         #expect(with.gold?.resolved == true)
