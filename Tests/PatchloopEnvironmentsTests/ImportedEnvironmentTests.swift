@@ -42,6 +42,8 @@ struct ImportedEnvironmentTests {
         #expect(astropy.document["environment"] == nil, "its compiled extensions need an install a read-only venv cannot take")
         let xarray = try venvs.task(from: Self.row(repo: "pydata/xarray", version: "0.12", id: "pydata__xarray-4094"), where_: "row")
         #expect(xarray.document["environment"] == nil, "conda-only packages")
+        let sphinx = try venvs.task(from: Self.row(repo: "sphinx-doc/sphinx", version: "3.5", id: "sphinx-doc__sphinx-8721"), where_: "row")
+        #expect(sphinx.document["environment"] == nil, "its frozen environment lacks what its install brings")
     }
 
     @Test("a Django row gets SWE-bench's frozen environment of that instance: its Python and every pin, conda's Python packages included")

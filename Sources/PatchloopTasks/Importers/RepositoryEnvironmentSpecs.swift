@@ -15,8 +15,9 @@ import PatchloopCore
 ///
 /// Repositories whose environment a venv cannot give (compiled extensions built by the
 /// install: astropy, matplotlib, scikit-learn; `src/` layouts that need their install:
-/// pytest, flask; conda-only packages: xarray) are left without one: give them an image,
-/// or write the environment by hand.
+/// pytest, flask; conda-only packages: xarray; Sphinx, whose frozen environment lacks what
+/// its install brings) are left without one: give them an image, or write the environment
+/// by hand.
 public enum RepositoryEnvironmentSpecs {
     /// Which environment the importer writes.
     public enum Kind: String, Sendable, CaseIterable {
