@@ -1,4 +1,5 @@
 import Foundation
+import PatchloopCore
 import Synchronization
 
 /// The requests one model endpoint may be answering at once (`--model-concurrency`).
@@ -115,7 +116,22 @@ public struct SlotLimitedModel: ChatModel {
     public var pricing: ModelPricing? { base.pricing }
 
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        var (response, waited) = try await slots.withSlot { try await base.complete(request) }
+        try await complete(request, timeLimit: nil)
+    }
+
+    /// The time limit starts once the slot is held: waiting for it is not the request's time.
+    /// A request that runs out of time carries the wait on its `TimeLimitExceeded`.
+    public func complete(_ request: ChatRequest, timeLimit: Double?) async throws -> ChatResponse {
+        let asked = Date()
+        var (response, waited) = try await slots.withSlot {
+            let waited = Date().timeIntervalSince(asked)
+            do {
+                return try await base.complete(request, timeLimit: timeLimit)
+            } catch var error as TimeLimitExceeded {
+                error.waited += waited
+                throw error
+            }
+        }
         response.slotWait += waited
         return response
     }
