@@ -165,11 +165,13 @@ public struct Agent: Sendable {
                     observation = try await withTimeLimit(settings.budget.secondsLeft(after: state.spent)) {
                         await toolbox.run(name: call.name, argumentsJSON: call.arguments, context: context)
                     }
-                } catch {
-                    // The time budget passed while the call ran (or the attempt was cancelled).
+                } catch is TimeLimitExceeded {
                     timeIsUp = true
                     observation = .error(
                         "stopped: the attempt's time budget ran out while \(call.name) was running.", facts: ["stopped": true, "time_is_up": true])
+                } catch {
+                    // The attempt was cancelled (an interrupted run): the next step's check ends it so.
+                    observation = .error("stopped: the attempt was cancelled while \(call.name) was running.", facts: ["stopped": true])
                 }
             }
             let repeats = state.repetitions.count(call: call, observation: observation.text)
