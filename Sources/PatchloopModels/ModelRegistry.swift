@@ -217,7 +217,10 @@ public struct ModelRegistry: Sendable {
         let acting = mode == .text ? TextActionModel(wrapping: model) : model
         guard let limit = configuration.concurrencyLimit else { return acting }
         let key = configuration.spec.provider + " " + (configuration.baseURL ?? "")
-        return SlotLimitedModel(wrapping: acting, slots: EndpointSlots.shared(key: key, limit: limit))
+        // llama-cpp-python (local) finishes a prompt whose client went away; llama-server and
+        // vLLM stop work for a closed connection.
+        return SlotLimitedModel(
+            wrapping: acting, slots: EndpointSlots.shared(key: key, limit: limit), drainsAbandonedRequests: configuration.spec.provider == "local")
     }
 
     /// Every provider Patchloop ships.

@@ -104,3 +104,25 @@ struct TimeBudgetTests {
         #expect(abs((Budget(maxSteps: nil, maxSeconds: 90).secondsLeft(after: spent) ?? 0) - 60) < 5)
     }
 }
+
+@Suite("Abandoned requests on a server that finishes them")
+struct DrainTests {
+    @Test("a request cut off by its time limit keeps the slot until the server has finished it; the drain asks for one token")
+    func drainHoldsTheSlot() async throws {
+        // Each answer takes 3 s, as a busy llama-cpp-python server computing a long prompt.
+        let server = try FakeProviderServer(.openAI, turns: [.call("submit"), .call("submit")], latency: .seconds(3))
+        defer { server.stop() }
+        let slots = EndpointSlots(limit: 1)
+        let model = SlotLimitedModel(wrapping: constrainedAdapter(server, nil), slots: slots, drainsAbandonedRequests: true)
+        let request = ChatRequest(messages: [.system("s"), .user("u")], tools: [], maxOutputTokens: 200)
+        await #expect(throws: TimeLimitExceeded.self) { try await model.complete(request, timeLimit: 0.5) }
+        #expect(slots.inUse == 1, "the slot is still taken while the server finishes the abandoned request")
+        // The next request waits for the slot instead of queueing inside the server.
+        let (_, waited) = try await slots.withSlot { 0 }
+        #expect(waited > 0.5, "waited \(waited) s for the drain")
+        let bodies = try server.requests.map { try JSONValue.parse($0.body) }
+        #expect(bodies.count == 2)
+        #expect(bodies.last?["max_tokens"]?.doubleValue == 1)
+        #expect(bodies.last?["messages"] == bodies.first?["messages"], "the drain repeats the request, so the server's kept prompt serves it")
+    }
+}
