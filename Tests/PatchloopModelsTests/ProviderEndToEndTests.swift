@@ -87,7 +87,8 @@ struct ProviderHarness {
         model = adapter(server, stream: stream, retries: retries, idle: idle)
     }
 
-    func run(budget: Budget = Budget(maxSteps: 20, maxSeconds: 60)) async throws -> (AgentOutcome, TrajectoryFile) {
+    // The time budget is enforced during calls: 300 s never binds, even in a full parallel suite on a loaded machine.
+    func run(budget: Budget = Budget(maxSteps: 20, maxSeconds: 300)) async throws -> (AgentOutcome, TrajectoryFile) {
         try await loop.run(model, budget: budget)
     }
 

@@ -58,7 +58,7 @@ struct TimeBudgetTests {
         let suite = TaskTestSuite(
             command: "echo $$ > '\(pidFile)'; exec sleep 300", parser: try #require(TestLogParsers.named("pytest")), isolation: .none, timeout: 600)
         let model = ScriptedModel(turns: [.call("run_tests"), .call("submit")])
-        let (outcome, trajectory) = try await loop.run(model, budget: Budget(maxSteps: 10, maxSeconds: 3), testSuite: suite)
+        let (outcome, trajectory) = try await loop.run(model, budget: Budget(maxSteps: 10, maxSeconds: 20), testSuite: suite)
         #expect(outcome.exitStatus == .budgetExhausted(.time), "\(outcome.exitStatus): \(outcome.detail)")
         let observations = trajectory.events.filter { $0["type"]?.stringValue == "step" }.flatMap { $0["observations"]?.arrayValue ?? [] }
         #expect(observations.count == 1)
@@ -76,17 +76,18 @@ struct TimeBudgetTests {
         defer { loop.remove() }
         let slots = EndpointSlots(limit: 1)
         let model = SlotLimitedModel(wrapping: patientAdapter(server.baseURL), slots: slots)
-        // Another worker holds the only slot for 8 s, longer than this attempt's 6 s budget.
+        // Another worker holds the only slot for 20 s, longer than this attempt's 15 s budget
+        // (which leaves a loaded machine room for the attempt's own two steps).
         let holder = Task {
-            try await slots.withSlot { try await Task.sleep(for: .seconds(8)) }
+            try await slots.withSlot { try await Task.sleep(for: .seconds(20)) }
         }
         while slots.inUse == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        let (outcome, trajectory) = try await loop.run(model, budget: Budget(maxSteps: 10, maxSeconds: 6))
+        let (outcome, trajectory) = try await loop.run(model, budget: Budget(maxSteps: 10, maxSeconds: 15))
         _ = try await holder.value
         #expect(outcome.exitStatus == .submitted, "\(outcome.exitStatus): \(outcome.detail)")
         let steps = trajectory.events.filter { $0["type"]?.stringValue == "step" }
         let firstWait = try #require(steps.first?["slot_wait"]?.doubleValue)
-        #expect(firstWait >= 6, "the first request waited for the slot (\(firstWait) s)")
+        #expect(firstWait >= 15, "the first request waited for the slot (\(firstWait) s)")
         // The step's elapsed time is the attempt's own: the wait is not in it.
         let elapsed = try #require(steps.first?["elapsed"]?.doubleValue)
         #expect(elapsed < firstWait, "elapsed \(elapsed) s, waited \(firstWait) s")
