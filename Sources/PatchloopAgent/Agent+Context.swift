@@ -59,7 +59,16 @@ extension Agent {
     private func request(_ state: LoopState) async throws -> ChatResponse {
         let request = ChatRequest(messages: state.conversation.view(settings.context), tools: toolbox.specs, temperature: settings.temperature)
         do {
-            return try await model.complete(request)
+            return try await model.complete(request, timeLimit: settings.budget.secondsLeft(after: state.spent))
+        } catch let error as TimeLimitExceeded {
+            // The time budget passed while the request was being answered: it was cancelled.
+            var spent = state.spent
+            spent.waited += error.waited
+            recorder.record([
+                "type": "time_limit", "step": .number(Double(state.spent.steps + 1)), "timestamp": .string(TrajectoryRecorder.timestamp()),
+                "message": .string("the model request was cancelled: \(error.description)"), "slot_wait": .number(error.waited),
+            ])
+            throw AgentStop.budget(.time, spent)
         } catch is CancellationError {
             throw AgentStop.cancelled
         } catch let error as ModelError where error.kind == .contextTooLong {
@@ -95,7 +104,9 @@ extension Agent {
             let transcript = (previous.map { "Summary so far:\n\($0)\n\nLater steps:\n" } ?? "") + Summaries.transcript(of: newSteps)
             do {
                 let response = try await model.complete(
-                    ChatRequest(messages: [.system(Summaries.modelInstruction), .user(transcript)], tools: [], temperature: 0))
+                    ChatRequest(messages: [.system(Summaries.modelInstruction), .user(transcript)], tools: [], temperature: 0),
+                    timeLimit: settings.budget.secondsLeft(after: state.spent))
+                state.spent.waited += response.slotWait
                 usage = response.usage
                 state.spent.add(usage, pricing: state.pricing)
                 if !response.message.content.isEmpty {

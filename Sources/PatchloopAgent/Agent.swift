@@ -112,7 +112,7 @@ public struct Agent: Sendable {
         }
         return AgentOutcome(
             exitStatus: stop.status, detail: stop.detail, patch: patch, steps: state.spent.steps, usage: state.spent.usage,
-            cost: state.spent.cost, duration: state.spent.seconds, trajectoryPath: recorder.path)
+            cost: state.spent.cost, duration: state.spent.wallSeconds, trajectoryPath: recorder.path)
     }
 
     /// One model call and the tool calls it makes: query, execute, check for an ending.
@@ -137,13 +137,15 @@ public struct Agent: Sendable {
     private func query(_ state: inout LoopState) async throws -> (ChatResponse, SentContext) {
         let (response, sent) = try await ask(&state)
         state.spent.steps += 1
+        state.spent.waited += response.slotWait
         state.spent.add(response.usage, pricing: state.pricing)
         state.conversation.noteUsage(of: response, sent: sent)
         return (response, sent)
     }
 
     /// Runs the reply's calls in order. A call past the per-reply cap, or once the time
-    /// budget is spent (checked before every call), is answered "not run" instead.
+    /// budget is spent (checked before every call), is answered "not run" instead; a call
+    /// still running when the time budget passes is cancelled (its processes killed).
     private func execute(_ calls: [ToolCall], state: inout LoopState) async -> [CallResult] {
         var results: [CallResult] = []
         var timeIsUp = false
@@ -158,7 +160,19 @@ public struct Agent: Sendable {
                 timeIsUp = true
                 observation = .error("not run: the attempt's time budget is used up.", facts: ["not_run": true, "time_is_up": true])
             } else {
-                observation = await toolbox.run(name: call.name, argumentsJSON: call.arguments, context: context)
+                let (toolbox, context) = (toolbox, context)
+                do {
+                    observation = try await withTimeLimit(settings.budget.secondsLeft(after: state.spent)) {
+                        await toolbox.run(name: call.name, argumentsJSON: call.arguments, context: context)
+                    }
+                } catch is TimeLimitExceeded {
+                    timeIsUp = true
+                    observation = .error(
+                        "stopped: the attempt's time budget ran out while \(call.name) was running.", facts: ["stopped": true, "time_is_up": true])
+                } catch {
+                    // The attempt was cancelled (an interrupted run): the next step's check ends it so.
+                    observation = .error("stopped: the attempt was cancelled while \(call.name) was running.", facts: ["stopped": true])
+                }
             }
             let repeats = state.repetitions.count(call: call, observation: observation.text)
             if repeats == 3 { observation.text += "\n\n" + Prompts.repeatedCall }
@@ -357,7 +371,9 @@ enum AgentStop: Error {
         case .budget(let kind, let spent):
             switch kind {
             case .steps: return "step budget used up after \(spent.steps) steps"
-            case .time: return "time budget used up after \(Int(spent.seconds)) s"
+            case .time:
+                let waited = spent.waited >= 1 ? " (plus \(Int(spent.waited)) s waiting for a model slot, which the budget does not count)" : ""
+                return "time budget used up after \(Int(spent.seconds)) s\(waited)"
             case .tokens: return "token budget used up (\(spent.usage.totalTokens) tokens)"
             case .cost: return String(format: "cost budget used up ($%.4f)", spent.cost ?? 0)
             }

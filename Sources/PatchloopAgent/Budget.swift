@@ -6,7 +6,9 @@ import PatchloopModels
 public struct Budget: Sendable, Hashable, Codable {
     /// Model calls.
     public var maxSteps: Int?
-    /// Wall-clock seconds from the start of the attempt.
+    /// Seconds of the attempt's own work: wall-clock time from its start, less the time
+    /// its requests waited for a slot of the model's endpoint (other attempts' turns).
+    /// Enforced during model calls and tool runs too, which are cancelled when it passes.
     public var maxSeconds: Double?
     /// Input plus output tokens over all calls.
     public var maxTokens: Int?
@@ -27,10 +29,20 @@ public struct Budget: Sendable, Hashable, Codable {
         /// Nil when the model has no known price.
         public var cost: Double? = 0
         public var started = Date()
+        /// Seconds the model's requests waited for a slot of their endpoint.
+        public var waited: Double = 0
 
         public init() {}
 
-        public var seconds: Double { Date().timeIntervalSince(started) }
+        /// The attempt's own seconds, which the time budget counts: the wait for slots is left out.
+        public var seconds: Double { max(0, wallSeconds - waited) }
+        /// Wall-clock seconds since the attempt started, waits included.
+        public var wallSeconds: Double { Date().timeIntervalSince(started) }
+    }
+
+    /// Seconds left of the time budget (nil: no time budget).
+    public func secondsLeft(after spent: Spent) -> Double? {
+        maxSeconds.map { max(0, $0 - spent.seconds) }
     }
 
     /// The kind of budget that is used up, if any.

@@ -11,10 +11,18 @@ public protocol ChatModel: Sendable {
     /// The price of this model's tokens, when known.
     var pricing: ModelPricing? { get }
     func complete(_ request: ChatRequest) async throws -> ChatResponse
+    /// `complete`, cancelled (throwing `TimeLimitExceeded`) when it has taken `timeLimit`
+    /// seconds of its own: a model that first waits for a slot of its endpoint starts the
+    /// clock when the request is sent, not while it waits.
+    func complete(_ request: ChatRequest, timeLimit: Double?) async throws -> ChatResponse
 }
 
 extension ChatModel {
     public var pricing: ModelPricing? { nil }
+
+    public func complete(_ request: ChatRequest, timeLimit: Double?) async throws -> ChatResponse {
+        try await withTimeLimit(timeLimit) { try await complete(request) }
+    }
 }
 
 /// One message of a conversation, in a provider-neutral shape.

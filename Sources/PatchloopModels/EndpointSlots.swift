@@ -1,4 +1,5 @@
 import Foundation
+import PatchloopCore
 import Synchronization
 
 /// The requests one model endpoint may be answering at once (`--model-concurrency`).
@@ -53,7 +54,8 @@ public final class EndpointSlots: Sendable {
     /// Requests being answered now (for tests and progress).
     public var inUse: Int { state.withLock { $0.busy } }
 
-    private func acquire() async throws {
+    /// Waits for a free slot and takes it; `release()` gives it back. Prefer `withSlot`.
+    public func acquire() async throws {
         let id: UInt64? = state.withLock { state in
             if state.busy < limit {
                 state.busy += 1
@@ -87,7 +89,8 @@ public final class EndpointSlots: Sendable {
         }
     }
 
-    private func release() {
+    /// Gives back a slot taken with `acquire()`.
+    public func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
             if state.waiters.isEmpty {
                 state.busy -= 1
@@ -105,18 +108,56 @@ public final class EndpointSlots: Sendable {
 public struct SlotLimitedModel: ChatModel {
     public let base: any ChatModel
     public let slots: EndpointSlots
+    /// The server goes on computing a request whose client went away (llama-cpp-python does,
+    /// for a whole prompt): a request cut off by its time limit then keeps its slot until the
+    /// server is free again, so the next request's time is not spent behind it.
+    public let drainsAbandonedRequests: Bool
 
-    public init(wrapping base: any ChatModel, slots: EndpointSlots) {
+    public init(wrapping base: any ChatModel, slots: EndpointSlots, drainsAbandonedRequests: Bool = false) {
         self.base = base
         self.slots = slots
+        self.drainsAbandonedRequests = drainsAbandonedRequests
     }
 
     public var identifier: String { base.identifier }
     public var pricing: ModelPricing? { base.pricing }
 
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        var (response, waited) = try await slots.withSlot { try await base.complete(request) }
-        response.slotWait += waited
-        return response
+        try await complete(request, timeLimit: nil)
+    }
+
+    /// The time limit starts once the slot is held: waiting for it is not the request's time.
+    /// A request that runs out of time carries the wait on its `TimeLimitExceeded`.
+    public func complete(_ request: ChatRequest, timeLimit: Double?) async throws -> ChatResponse {
+        let asked = Date()
+        try await slots.acquire()
+        let waited = Date().timeIntervalSince(asked)
+        do {
+            var response = try await base.complete(request, timeLimit: timeLimit)
+            slots.release()
+            response.slotWait += waited
+            return response
+        } catch var error as TimeLimitExceeded {
+            error.waited += waited
+            if drainsAbandonedRequests {
+                // The same request again, for one token: it queues behind the abandoned one and
+                // returns once the server has finished it — and since the server keeps the prompt
+                // it evaluated last, it costs one token more. Meanwhile the slot stays taken; the
+                // attempt that was cut off ends without waiting for this.
+                var drain = request
+                drain.maxOutputTokens = 1
+                let (base, slots) = (base, slots)
+                Task.detached {
+                    _ = try? await base.complete(drain, timeLimit: 1800)
+                    slots.release()
+                }
+            } else {
+                slots.release()
+            }
+            throw error
+        } catch {
+            slots.release()
+            throw error
+        }
     }
 }

@@ -64,6 +64,8 @@ public struct ModelConfiguration: Sendable, Codable {
     public var maxOutputTokens: Int?
     /// The process environment (keys and `OPENAI_BASE_URL` come from it).
     public var environment: [String: String]
+    /// What the server said about itself (`probingServer()`), for the run's start line; never written.
+    public var probed: ServerCapabilities?
 
     public init(
         spec: ModelSpec, baseURL: String? = nil, stream: Bool = true, toolMode: ToolMode? = nil, maxRetries: Int = 2, idleTimeout: Double = 120,
@@ -215,7 +217,10 @@ public struct ModelRegistry: Sendable {
         let acting = mode == .text ? TextActionModel(wrapping: model) : model
         guard let limit = configuration.concurrencyLimit else { return acting }
         let key = configuration.spec.provider + " " + (configuration.baseURL ?? "")
-        return SlotLimitedModel(wrapping: acting, slots: EndpointSlots.shared(key: key, limit: limit))
+        // llama-cpp-python (local) finishes a prompt whose client went away; llama-server and
+        // vLLM stop work for a closed connection.
+        return SlotLimitedModel(
+            wrapping: acting, slots: EndpointSlots.shared(key: key, limit: limit), drainsAbandonedRequests: configuration.spec.provider == "local")
     }
 
     /// Every provider Patchloop ships.
@@ -333,6 +338,7 @@ extension ModelConfiguration {
         let mode = toolMode ?? ToolMode.defaultMode(for: spec)
         parts.append("tool calls: " + (effectiveConstraint.map { "constrained (\($0.rawValue))" } ?? mode.rawValue))
         if let limit = concurrencyLimit { parts.append("\(limit) request\(limit == 1 ? "" : "s") at a time") }
+        if let probed { parts.append("probed: " + probed.findings.joined(separator: "; ")) }
         if spec.provider == "local", let baseURL {
             if let speed = await LocalModel.measureSpeed(baseURL: baseURL) {
                 parts.append(String(format: "%.0f tokens/s (%d tokens in %.1f s)", speed.tokensPerSecond, speed.tokens, speed.seconds))
@@ -343,8 +349,9 @@ extension ModelConfiguration {
         return parts.joined(separator: " · ")
     }
 
-    /// Requests the endpoint may be answering at once: `--model-concurrency`, else 1 for
-    /// the local model (llama-cpp-python answers one request at a time), else no limit.
+    /// Requests the endpoint may be answering at once: `--model-concurrency` (or the slot
+    /// count an `openai-compatible` server reported, see `probingServer()`), else 1 for the
+    /// local model (llama-cpp-python answers one request at a time), else no limit.
     public var concurrencyLimit: Int? {
         modelConcurrency ?? (spec.provider == "local" ? LocalModel.slots : nil)
     }

@@ -213,7 +213,13 @@ enum RunCommandSupport {
         display.finish()
         print(describe(outcome.summary, directory: settings.outputDirectory))
         if case .agent(let model, let agent) = settings.mode {
-            print(RunActivity(trajectoriesIn: settings.outputDirectory + "/trajectories").line)
+            let activity = RunActivity(trajectoriesIn: settings.outputDirectory + "/trajectories")
+            print(activity.line)
+            print(activity.workLine)
+            let endings = outcome.summary.failureCategories
+            if !endings.isEmpty {
+                print("how the attempts ended: " + endings.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }.joined(separator: " · "))
+            }
             print(budgetLine(agent.budget))
             if model.spec.provider == "local" {
                 print(
@@ -242,7 +248,7 @@ enum RunCommandSupport {
     static func budgetLine(_ budget: Budget) -> String {
         var parts: [String] = []
         if let steps = budget.maxSteps { parts.append("\(steps) steps") }
-        if let seconds = budget.maxSeconds { parts.append(String(format: "%.0f s", seconds)) }
+        if let seconds = budget.maxSeconds { parts.append(String(format: "%.0f s of its own work (waiting for a model slot is not counted)", seconds)) }
         if let tokens = budget.maxTokens { parts.append("\(tokens) tokens") }
         if let cost = budget.maxCost { parts.append(String(format: "$%.2f", cost)) }
         return "budgets per attempt: " + (parts.isEmpty ? "none" : parts.joined(separator: " · "))

@@ -82,8 +82,8 @@ struct RunCommand: AsyncParsableCommand {
             guard tasks.count == 1, let task = await EnvironmentSupport.prepare(tasks, isolation: isolation).first else {
                 throw CLIError("\(self.task) holds \(tasks.count) tasks; `run` takes one task folder (use `eval` for many)")
             }
-            let modelConfiguration = try await model.configuration().startingLocalModel()
-            if modelConfiguration.spec.provider == "local" { printError(await modelConfiguration.readinessLine()) }
+            let modelConfiguration = try await model.configuration().preparingServer()
+            if ["local", "openai-compatible"].contains(modelConfiguration.spec.provider) { printError(await modelConfiguration.readinessLine()) }
             let chatModel = try ModelRegistry.standard.model(modelConfiguration, for: ModelContext(task: task))
             let agentSettings = try budget.settings(context: context, model: chatModel.identifier)
             var configuration = RunConfiguration(

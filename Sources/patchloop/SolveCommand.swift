@@ -93,7 +93,7 @@ struct SolveCommand: AsyncParsableCommand {
             throw CLIError("--test-parser '\(testParser)' is unknown; known: \((TestLogParsers.names + ["exit-status"]).joined(separator: ", "))")
         }
         let document = try IssueDocument.parse(try readIssue(), source: issue == "-" ? "standard input" : issue)
-        let modelConfiguration = try await model.configuration().startingLocalModel()
+        let modelConfiguration = try await model.configuration().preparingServer()
         let agentSettings = try budget.settings(context: context, model: modelConfiguration.spec.description)
         var request = SolveRequest(
             repository: repo, issue: document, testCommand: testCmd, testParser: testParser, testTimeout: testTimeout,

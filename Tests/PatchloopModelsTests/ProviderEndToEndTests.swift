@@ -87,7 +87,8 @@ struct ProviderHarness {
         model = adapter(server, stream: stream, retries: retries, idle: idle)
     }
 
-    func run(budget: Budget = Budget(maxSteps: 20, maxSeconds: 60)) async throws -> (AgentOutcome, TrajectoryFile) {
+    // The time budget is enforced during calls: 300 s never binds, even in a full parallel suite on a loaded machine.
+    func run(budget: Budget = Budget(maxSteps: 20, maxSeconds: 300)) async throws -> (AgentOutcome, TrajectoryFile) {
         try await loop.run(model, budget: budget)
     }
 
@@ -111,12 +112,12 @@ struct LoopHarnessDirectory {
         trajectoryPath = directory.path + "/trajectory.jsonl"
     }
 
-    func run(_ model: any ChatModel, budget: Budget, secrets: [String] = []) async throws -> (AgentOutcome, TrajectoryFile) {
+    func run(_ model: any ChatModel, budget: Budget, secrets: [String] = [], testSuite: (any TestSuite)? = nil) async throws -> (AgentOutcome, TrajectoryFile) {
         let redactor = Redactor()
         for secret in secrets { redactor.register(secret) }
         let recorder = try TrajectoryRecorder(path: trajectoryPath, redactor: redactor)
         let agent = Agent(
-            model: model, context: ToolContext(worktree: sandbox.path, testSuite: nil, git: sandbox.git), sandbox: sandbox,
+            model: model, context: ToolContext(worktree: sandbox.path, testSuite: testSuite, git: sandbox.git), sandbox: sandbox,
             settings: AgentSettings(budget: budget), recorder: recorder)
         let outcome = await agent.run(AgentTask(instanceID: "t", repositoryName: "t/t", problemStatement: "Change alpha to omega."))
         return (outcome, try TrajectoryFile(path: trajectoryPath))

@@ -151,7 +151,7 @@ public struct EvaluationRunner: Sendable {
         let model: Result<ModelConfiguration, any Error>?
         if case .agent(let configuration, _) = settings.mode, !items.isEmpty {
             do {
-                let started = try await configuration.startingLocalModel()
+                let started = try await configuration.preparingServer()
                 model = .success(started)
                 onEvent(.modelReady(await started.readinessLine()))
             } catch {

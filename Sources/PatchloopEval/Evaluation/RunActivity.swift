@@ -17,6 +17,14 @@ public struct RunActivity: Sendable, Equatable {
     public var toolModes: [String: Int] = [:]
     /// Seconds the steps waited for a free slot of the model's endpoint.
     public var slotWait: Double = 0
+    /// `run_tests` calls that ran the tests (a result with pass and fail counts), and those where all passed.
+    public var testRuns = 0
+    public var testRunsAllPassed = 0
+    /// `edit` calls that changed a file, and those refused (no match, a bad path, …).
+    public var editsMade = 0
+    public var editsRefused = 0
+    /// Attempts (trajectories) with at least one edit that changed a file.
+    public var attemptsThatEdited = 0
 
     public init() {}
 
@@ -30,6 +38,8 @@ public struct RunActivity: Sendable, Equatable {
     }
 
     mutating func add(_ file: TrajectoryFile) {
+        let editsBefore = editsMade
+        defer { if editsMade > editsBefore { attemptsThatEdited += 1 } }
         for event in file.events {
             switch event["type"]?.stringValue {
             case "step":
@@ -41,12 +51,29 @@ public struct RunActivity: Sendable, Equatable {
                 let observations = event["observations"]?.arrayValue ?? []
                 let malformed = observations.filter { $0["facts"]?["format_error"]?.boolValue == true }.count
                 if calls.isEmpty || malformed == observations.count { repliesWithoutValidCall += 1 }
+                for observation in observations {
+                    let facts = observation["facts"]
+                    switch observation["name"]?.stringValue {
+                    case "run_tests" where facts?["passed"] != nil:
+                        testRuns += 1
+                        if facts?["failed"]?.doubleValue == 0 && (facts?["passed"]?.doubleValue ?? 0) > 0 { testRunsAllPassed += 1 }
+                    case "edit":
+                        if facts?["files_touched"] != nil { editsMade += 1 } else if facts?["format_error"] == nil { editsRefused += 1 }
+                    default:
+                        break
+                    }
+                }
             case "model_error":
                 modelErrors += 1
             default:
                 break
             }
         }
+    }
+
+    /// `tests run 4 (1 with every test passing) · edits made 2 (3 refused) in 2 attempts`
+    public var workLine: String {
+        "tests run \(testRuns) (\(testRunsAllPassed) with every test passing) · edits made \(editsMade) (\(editsRefused) refused) in \(attemptsThatEdited) attempt\(attemptsThatEdited == 1 ? "" : "s")"
     }
 
     /// `tool calls: read_file 12 · search 3 · edit 2 · run_tests 4 · submit 1 · replies without a valid call 0 · model errors 0`
