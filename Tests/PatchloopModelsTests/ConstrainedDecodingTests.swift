@@ -22,7 +22,7 @@ struct ConstrainedDecodingTests {
     func run(_ mechanism: ConstrainedDecoding) async throws -> (AgentOutcome, TrajectoryFile, [JSONValue], FakeProviderServer, LoopHarnessDirectory) {
         let loop = try await LoopHarnessDirectory()
         let server = try FakeProviderServer(.openAI, turns: fourTurns, decoding: mechanism)
-        let (outcome, trajectory) = try await loop.run(constrainedAdapter(server, mechanism), budget: Budget(maxSteps: 10, maxSeconds: 60))
+        let (outcome, trajectory) = try await loop.run(constrainedAdapter(server, mechanism), budget: Budget(maxSteps: 10, maxSeconds: nil))
         let bodies = try server.requests.map { try JSONValue.parse($0.body) }
         return (outcome, trajectory, bodies, server, loop)
     }
@@ -93,7 +93,7 @@ struct ConstrainedDecodingTests {
             nativeServer.stop()
             nativeLoop.remove()
         }
-        let (_, native) = try await nativeLoop.run(constrainedAdapter(nativeServer, nil), budget: Budget(maxSteps: 10, maxSeconds: 60))
+        let (_, native) = try await nativeLoop.run(constrainedAdapter(nativeServer, nil), budget: Budget(maxSteps: 10, maxSeconds: nil))
         func calls(_ file: TrajectoryFile) -> [String] {
             file.steps.flatMap { step in
                 (step["assistant"]?["tool_calls"]?.arrayValue ?? []).map { call in
@@ -115,7 +115,7 @@ struct ConstrainedDecodingTests {
             server.stop()
             loop.remove()
         }
-        let (outcome, _) = try await loop.run(constrainedAdapter(server, .jsonSchema), budget: Budget(maxSteps: 10, maxSeconds: 60))
+        let (outcome, _) = try await loop.run(constrainedAdapter(server, .jsonSchema), budget: Budget(maxSteps: 10, maxSeconds: nil))
         #expect(outcome.exitStatus == .modelError)
         #expect(outcome.detail.contains("Input should be 'text' or 'json_object'"))
     }
