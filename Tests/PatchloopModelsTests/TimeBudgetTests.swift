@@ -31,11 +31,12 @@ struct TimeBudgetTests {
         defer { loop.remove() }
         let clock = ContinuousClock()
         let started = clock.now
-        let (outcome, trajectory) = try await loop.run(patientAdapter(server.baseURL + "/v1"), budget: Budget(maxSteps: 10, maxSeconds: 2))
+        let (outcome, trajectory) = try await loop.run(patientAdapter(server.baseURL + "/v1"), budget: Budget(maxSteps: 10, maxSeconds: 30))
         let took = clock.now - started
         #expect(outcome.exitStatus == .budgetExhausted(.time), "\(outcome.exitStatus): \(outcome.detail)")
         #expect(server.requests.count == 1, "the request was sent once and not retried")
-        // The server would have answered after 300 s; the idle timeout was 600 s. Only the budget ended it.
+        // The server would have answered after 300 s; the idle timeout was 600 s. Only the budget
+        // (30 s: room for a machine loaded by the whole suite to send the request) ended it.
         #expect(took < .seconds(120), "the attempt took \(took)")
         let limit = try #require(trajectory.events.first { $0["type"]?.stringValue == "time_limit" })
         #expect(limit["message"]?.stringValue?.contains("cancelled") == true)
@@ -58,7 +59,8 @@ struct TimeBudgetTests {
         let suite = TaskTestSuite(
             command: "echo $$ > '\(pidFile)'; exec sleep 300", parser: try #require(TestLogParsers.named("pytest")), isolation: .none, timeout: 600)
         let model = ScriptedModel(turns: [.call("run_tests"), .call("submit")])
-        let (outcome, trajectory) = try await loop.run(model, budget: Budget(maxSteps: 10, maxSeconds: 20), testSuite: suite)
+        // 60 s: room for a machine loaded by the whole suite to start the test run, which would take 300 s.
+        let (outcome, trajectory) = try await loop.run(model, budget: Budget(maxSteps: 10, maxSeconds: 60), testSuite: suite)
         #expect(outcome.exitStatus == .budgetExhausted(.time), "\(outcome.exitStatus): \(outcome.detail)")
         let observations = trajectory.events.filter { $0["type"]?.stringValue == "step" }.flatMap { $0["observations"]?.arrayValue ?? [] }
         #expect(observations.count == 1)
@@ -76,18 +78,20 @@ struct TimeBudgetTests {
         defer { loop.remove() }
         let slots = EndpointSlots(limit: 1)
         let model = SlotLimitedModel(wrapping: patientAdapter(server.baseURL), slots: slots)
-        // Another worker holds the only slot for 20 s, longer than this attempt's 15 s budget
-        // (which leaves a loaded machine room for the attempt's own two steps).
+        // Another worker holds the only slot for 150 s, longer than this attempt's 120 s budget
+        // (which leaves a machine loaded by the whole parallel suite room for the attempt's own two steps).
         let holder = Task {
-            try await slots.withSlot { try await Task.sleep(for: .seconds(20)) }
+            try await slots.withSlot { try await Task.sleep(for: .seconds(150)) }
         }
         while slots.inUse == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        let (outcome, trajectory) = try await loop.run(model, budget: Budget(maxSteps: 10, maxSeconds: 15))
+        let (outcome, trajectory) = try await loop.run(model, budget: Budget(maxSteps: 10, maxSeconds: 120))
         _ = try await holder.value
         #expect(outcome.exitStatus == .submitted, "\(outcome.exitStatus): \(outcome.detail)")
         let steps = trajectory.events.filter { $0["type"]?.stringValue == "step" }
         let firstWait = try #require(steps.first?["slot_wait"]?.doubleValue)
-        #expect(firstWait >= 15, "the first request waited for the slot (\(firstWait) s)")
+        #expect(firstWait >= 60, "the first request waited for the slot (\(firstWait) s)")
+        // Wall time past the 120 s budget, and still submitted: the wait was not counted.
+        #expect(outcome.duration > 120, "the attempt took \(outcome.duration) s of wall time")
         // The step's elapsed time is the attempt's own: the wait is not in it.
         let elapsed = try #require(steps.first?["elapsed"]?.doubleValue)
         #expect(elapsed < firstWait, "elapsed \(elapsed) s, waited \(firstWait) s")
