@@ -24,7 +24,7 @@ struct LoopHarness {
     }
 
     func run(
-        _ model: any ChatModel, budget: Budget = Budget(maxSteps: 30, maxSeconds: 120), testSuite: (any TestSuite)? = nil,
+        _ model: any ChatModel, budget: Budget = Budget(maxSteps: 30, maxSeconds: nil), testSuite: (any TestSuite)? = nil,
         stopWhenTestsPass: Bool = true, secrets: [String] = [], problem: String = "Fix the bug."
     ) async throws -> (AgentOutcome, TrajectoryFile) {
         let redactor = Redactor()

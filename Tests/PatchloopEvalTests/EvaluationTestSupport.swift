@@ -44,7 +44,7 @@ enum EvaluationFixtures {
     }
 
     static func agent(_ spec: String) throws -> EvaluationSettings.Mode {
-        .agent(ModelConfiguration(spec: try ModelSpec(spec)), AgentSettings(budget: Budget(maxSteps: 20, maxSeconds: 120)))
+        .agent(ModelConfiguration(spec: try ModelSpec(spec)), AgentSettings(budget: Budget(maxSteps: 20, maxSeconds: nil)))
     }
 
     /// A summary without what differs between two runs of the same work (timings).

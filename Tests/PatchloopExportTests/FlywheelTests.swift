@@ -21,7 +21,7 @@ struct FlywheelTests {
         let server = try FakeProviderServer(.openAI, turns: gold + wrong)
         defer { server.stop() }
         let model = ModelConfiguration(spec: try ModelSpec("openai-compatible:fake"), baseURL: server.baseURL, environment: [:])
-        var agent = AgentSettings(budget: Budget(maxSteps: 10, maxSeconds: 120))
+        var agent = AgentSettings(budget: Budget(maxSteps: 10, maxSeconds: nil))
         agent.temperature = 0.7
         let output = directory.path + "/flywheel"
         let flywheel = Flywheel(
