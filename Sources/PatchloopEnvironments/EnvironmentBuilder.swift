@@ -93,11 +93,7 @@ public struct EnvironmentBuilder: Sendable {
             else { return }
             readOnly.append(path)
         }
-        let executable = URL(fileURLWithPath: interpreter.path)
-        for path in [interpreter.basePrefix, executable.deletingLastPathComponent().path,
-            executable.resolvingSymlinksInPath().deletingLastPathComponent().path] where !path.isEmpty {
-            show(path)
-        }
+        for folder in interpreter.folders { show(folder) }
         // Local paths in the variables a build passes on: PIP_FIND_LINKS, PIP_CERT, CA bundles, NETRC.
         for (name, value) in hostEnvironment where EnvironmentBuilder.isBuildVariable(name) && !name.hasPrefix("XDG_") {
             for word in value.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
@@ -309,11 +305,7 @@ public struct EnvironmentBuilder: Sendable {
     public static func activation(_ manifest: EnvironmentManifest, spec: EnvironmentSpec) -> EnvironmentActivation {
         var readOnly = [URL(fileURLWithPath: manifest.venv).deletingLastPathComponent().path]
         // The venv's python is a link to the interpreter it was made from, whose standard library it uses.
-        for path in [manifest.interpreter.basePrefix, URL(fileURLWithPath: manifest.interpreter.path).deletingLastPathComponent().path,
-            URL(fileURLWithPath: manifest.interpreter.path).resolvingSymlinksInPath().deletingLastPathComponent().path]
-        where !path.isEmpty && !readOnly.contains(path) {
-            readOnly.append(path)
-        }
+        for folder in manifest.interpreter.folders where !readOnly.contains(folder) { readOnly.append(folder) }
         var variables = spec.variables
         variables["VIRTUAL_ENV"] = manifest.venv
         // The venv's packages also reach an interpreter started outside it: a symbolic link to the

@@ -12,6 +12,18 @@ public struct PythonInterpreter: Sendable, Hashable {
     public var basePrefix: String
     /// Where it was found: `PATH`, `pyenv` or `uv`.
     public var source: String
+
+    /// The folders a venv made from it keeps reading: its standard library (`basePrefix`) and
+    /// its executable's folder, as named and with links resolved.
+    public var folders: [String] {
+        let executable = URL(fileURLWithPath: path)
+        var folders: [String] = []
+        for folder in [basePrefix, executable.deletingLastPathComponent().path, executable.resolvingSymlinksInPath().deletingLastPathComponent().path]
+        where !folder.isEmpty && !folders.contains(folder) {
+            folders.append(folder)
+        }
+        return folders
+    }
 }
 
 /// Finds an interpreter for a version such as `3.9`, never guessing: `python3.9` on

@@ -90,7 +90,7 @@ public struct AttemptRunner: Sendable {
 
     /// Runs attempt number `attempt` of `task` with `model` and writes its files.
     public func run(_ task: TaskInstance, model: any ChatModel, attempt: Int = 1, attempts: Int = 1) async throws -> AttemptRecord {
-        let files = AttemptFiles(output: configuration.outputDirectory, name: attempts > 1 ? "\(task.instanceID).\(attempt)" : task.instanceID)
+        let files = AttemptFiles(output: configuration.outputDirectory, name: AttemptRecord.name(instanceID: task.instanceID, attempt: attempt, attempts: attempts))
 
         let base = try await base(for: task)
         let names = ["\(task.instanceID)-\(attempt)", "\(task.instanceID)-\(attempt)-score"]

@@ -289,7 +289,7 @@ final class ProgressDisplay: Sendable {
             break
         case .finished(let record, let progress):
             let mark = record.resolved ? "✔" : "✘"
-            let name = attempts > 1 ? "\(record.instanceID).\(record.attempt)" : record.instanceID
+            let name = AttemptRecord.name(instanceID: record.instanceID, attempt: record.attempt, attempts: attempts)
             var line = "\(mark) \(name) · \(record.failure.category) · \(ProgressLines.abbreviate(record.failure.evidence, 90))"
             line += String(format: " · %.1f s", record.duration)
             if !interactive { line = progress.statusLine.replacingOccurrences(of: "] ", with: "] " + line + " · ", options: [], range: progress.statusLine.range(of: "] ")) }

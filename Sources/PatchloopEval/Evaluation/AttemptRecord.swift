@@ -78,9 +78,15 @@ public struct AttemptRecord: Sendable, Codable {
         self.testLogPath = testLogPath
     }
 
+    /// The attempt's name in a run's files (results, trajectories, patches, logs):
+    /// `<instance_id>`, or `<instance_id>.<attempt>` when a run makes several attempts.
+    public static func name(instanceID: String, attempt: Int, attempts: Int) -> String {
+        attempts > 1 ? "\(instanceID).\(attempt)" : instanceID
+    }
+
     /// The file's name: `<instance_id>.json`, or `<instance_id>.<attempt>.json` when a run makes several attempts.
     public static func fileName(instanceID: String, attempt: Int, attempts: Int) -> String {
-        attempts > 1 ? "\(instanceID).\(attempt).json" : "\(instanceID).json"
+        name(instanceID: instanceID, attempt: attempt, attempts: attempts) + ".json"
     }
 
     /// The prediction this attempt makes (SWE-bench's input format).

@@ -107,9 +107,6 @@ public struct EvaluationRunner: Sendable {
     struct WorkItem: Sendable {
         var task: TaskInstance
         var attempt: Int
-
-        /// The attempt's name in the run's files: `<instance_id>`, or `<instance_id>.<attempt>` when there are several.
-        func name(attempts: Int) -> String { attempts > 1 ? "\(task.instanceID).\(attempt)" : task.instanceID }
     }
 
     public func run() async throws -> EvaluationOutcome {
@@ -316,7 +313,7 @@ public struct EvaluationRunner: Sendable {
                 let base = try await runner.base(for: task)
                 let score = try await Scorer(sandboxes: sandboxes, isolation: settings.isolation, hiding: [settings.outputDirectory], runID: settings.runID)
                     .score(task, patch: patch, base: base, group: settings.runID, name: names[0])
-                let logs = AttemptFiles(output: settings.outputDirectory, name: item.name(attempts: settings.attempts)).logs
+                let logs = AttemptFiles(output: settings.outputDirectory, name: AttemptRecord.name(instanceID: task.instanceID, attempt: item.attempt, attempts: settings.attempts)).logs
                 try score.writeLogs(into: logs)
                 return AttemptRecord(
                     instanceID: task.instanceID, attempt: item.attempt, model: model, patch: patch, exitStatus: nil, detail: "",
