@@ -306,13 +306,18 @@ public struct EnvironmentBuilder: Sendable {
         var readOnly = [URL(fileURLWithPath: manifest.venv).deletingLastPathComponent().path]
         // The venv's python is a link to the interpreter it was made from, whose standard library it uses.
         for folder in manifest.interpreter.folders where !readOnly.contains(folder) { readOnly.append(folder) }
+        let minor = manifest.interpreter.version.split(separator: ".").prefix(2).joined(separator: ".")
+        let sitePackages = manifest.venv + "/lib/python\(minor)/site-packages"
+        if spec.installPerAttempt {
+            return .layered(
+                key: manifest.key, readOnlyPaths: readOnly, venv: manifest.venv, sitePackages: sitePackages, variables: spec.variables,
+                install: spec.install)
+        }
         var variables = spec.variables
         variables["VIRTUAL_ENV"] = manifest.venv
         // The venv's packages also reach an interpreter started outside it: a symbolic link to the
         // venv's python is not the venv (Python looks for pyvenv.cfg beside the link), and that is
         // how `tox --current-env`, SWE-bench's test command for Sphinx, runs the tests.
-        let minor = manifest.interpreter.version.split(separator: ".").prefix(2).joined(separator: ".")
-        let sitePackages = manifest.venv + "/lib/python\(minor)/site-packages"
         if FileManager.default.fileExists(atPath: sitePackages) {
             let entries = (spec.variables["PYTHONPATH"].map { [$0] } ?? []) + [sitePackages]
             variables["PYTHONPATH"] = entries.joined(separator: ":")

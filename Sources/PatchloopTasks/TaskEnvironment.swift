@@ -22,6 +22,12 @@ public struct EnvironmentSpec: Sendable, Hashable {
     public var install: [String]
     /// Variables set for every command run in the environment.
     public var variables: [String: String]
+    /// Run every `install` command in each attempt's worktree, into a thin writable layer
+    /// over the read-only environment (`.patchloop-venv` in the worktree, kept out of
+    /// patches), instead of running the worktree from `PYTHONPATH`: for repositories whose
+    /// install writes what their tests import (a `src/` layout, a generated version file,
+    /// entry points, compiled extensions). Editable installs then run too.
+    public var installPerAttempt: Bool
     /// A container image name; nil for a Python environment.
     public var image: String?
     /// The repository's folder inside the image (SWE-bench's is `/testbed`).
@@ -31,19 +37,20 @@ public struct EnvironmentSpec: Sendable, Hashable {
 
     public init(
         python: String? = nil, pip: [String] = [], preInstall: [String] = [], install: [String] = [], variables: [String: String] = [:],
-        image: String? = nil, workdir: String? = nil, activate: String? = nil
+        installPerAttempt: Bool = false, image: String? = nil, workdir: String? = nil, activate: String? = nil
     ) {
         self.python = python
         self.pip = pip
         self.preInstall = preInstall
         self.install = install
         self.variables = variables
+        self.installPerAttempt = installPerAttempt
         self.image = image
         self.workdir = workdir
         self.activate = activate
     }
 
-    static let knownKeys: Set<String> = ["python", "pip", "pre_install", "install", "env", "image", "workdir", "activate"]
+    static let knownKeys: Set<String> = ["python", "pip", "pre_install", "install", "install_per_attempt", "env", "image", "workdir", "activate"]
 
     /// Reads the `environment` object of `task.json`; `where_` names the file in errors.
     public static func parse(_ value: JSONValue, where_: String) throws -> EnvironmentSpec {
@@ -86,13 +93,21 @@ public struct EnvironmentSpec: Sendable, Hashable {
                 variables[name] = string
             }
         }
+        var installPerAttempt = false
+        if let item = object["install_per_attempt"], !item.isNull {
+            guard let flag = item.boolValue else {
+                throw TaskLoadError("\(where_): environment.install_per_attempt must be true or false, not \(item.encoded())")
+            }
+            installPerAttempt = flag
+        }
         var python = try text("python")
         if let number = object["python"]?.doubleValue, python == nil {
             python = JSONValue.formatNumber(number)
         }
         let spec = EnvironmentSpec(
             python: python, pip: try commands("pip"), preInstall: try commands("pre_install"), install: try commands("install"),
-            variables: variables, image: try text("image"), workdir: try text("workdir"), activate: try text("activate"))
+            variables: variables, installPerAttempt: installPerAttempt, image: try text("image"), workdir: try text("workdir"),
+            activate: try text("activate"))
         if let version = spec.python, !EnvironmentSpec.isPythonVersion(version) {
             throw TaskLoadError("\(where_): environment.python '\(version)' is not a Python version such as \"3.9\" or \"3.11.7\"")
         }
@@ -102,8 +117,9 @@ public struct EnvironmentSpec: Sendable, Hashable {
         case (.some, .some):
             throw TaskLoadError("\(where_): environment has both python and image: give one (a venv is built for python; an image already holds its environment)")
         case (nil, .some(let image)):
-            if !spec.pip.isEmpty || !spec.preInstall.isEmpty {
-                throw TaskLoadError("\(where_): environment.pip and pre_install belong to a python environment; an image is used as it is")
+            if !spec.pip.isEmpty || !spec.preInstall.isEmpty || spec.installPerAttempt {
+                throw TaskLoadError(
+                    "\(where_): environment.pip, pre_install and install_per_attempt belong to a python environment; an image is used as it is")
             }
             // These reach a container program's command line and the container's shell.
             if let problem = ContainerImage.nameProblem(image) { throw TaskLoadError("\(where_): environment.image \(problem)") }
@@ -116,6 +132,9 @@ public struct EnvironmentSpec: Sendable, Hashable {
         case (.some, nil):
             if spec.workdir != nil || spec.activate != nil {
                 throw TaskLoadError("\(where_): environment.workdir and activate belong to an image environment")
+            }
+            if spec.installPerAttempt, spec.install.isEmpty {
+                throw TaskLoadError("\(where_): environment.install_per_attempt needs install commands to run (e.g. \"python -m pip install -e .\")")
             }
         }
         return spec
@@ -136,6 +155,7 @@ public struct EnvironmentSpec: Sendable, Hashable {
         if !preInstall.isEmpty { object["pre_install"] = .array(preInstall.map { .string($0) }) }
         if !install.isEmpty { object["install"] = .array(install.map { .string($0) }) }
         if !variables.isEmpty { object["env"] = .object(variables.mapValues { .string($0) }) }
+        if installPerAttempt { object["install_per_attempt"] = .bool(true) }
         if let image { object["image"] = .string(image) }
         if let workdir { object["workdir"] = .string(workdir) }
         if let activate { object["activate"] = .string(activate) }
@@ -192,6 +212,9 @@ public struct EnvironmentActivation: Sendable, Hashable {
     public var worktreeOnPythonPath: Bool
     /// Commands run in each fresh worktree before the task's setup (the spec's `install`, where needed).
     public var installCommands: [String]
+    /// Whether the install commands go into a writable layer in the worktree
+    /// (`layerFolder`), made by the first of them, which `apply` puts first on `PATH`.
+    public var usesLayer = false
     /// Where the tests run when the environment is an image: the container program and
     /// the image; nil for a venv (the tests run on the host, in bubblewrap).
     public var container: ContainerEnvironment?
@@ -208,11 +231,63 @@ public struct EnvironmentActivation: Sendable, Hashable {
         self.installCommands = installCommands
     }
 
+    /// The per-attempt layer's folder in the worktree (see `EnvironmentSpec.installPerAttempt`).
+    public static let layerFolder = ".patchloop-venv"
+
+    /// The activation of a venv whose install runs per attempt: `install` goes into a
+    /// writable venv in the worktree that sees the read-only environment's packages
+    /// through a `.pth` file (`site.addsitedir`, so the packages' own `.pth` files work too),
+    /// with the environment's commands (`pytest`, `pip`…) copied in to run its python, and
+    /// pip offline and without build isolation (the sandbox has no network: the build
+    /// requirements must be in the environment).
+    public static func layered(
+        key: String, readOnlyPaths: [String], venv: String, sitePackages: String, variables: [String: String], install: [String]
+    ) -> EnvironmentActivation {
+        var variables = variables
+        variables["PIP_NO_INDEX"] = "1"
+        // pip reads its negative options from the environment inverted: 0 turns isolation off.
+        variables["PIP_NO_BUILD_ISOLATION"] = "0"
+        variables["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+        let makeLayer = [venv + "/bin/python", "-c", layerScript, venv, sitePackages, layerFolder].map(shellQuote).joined(separator: " ")
+        var activation = EnvironmentActivation(
+            key: key, readOnlyPaths: readOnlyPaths, pathEntries: [venv + "/bin"], variables: variables, worktreeOnPythonPath: false,
+            installCommands: [makeLayer] + install)
+        activation.usesLayer = true
+        return activation
+    }
+
+    /// Makes the layer (arguments: the environment's venv, its site-packages, the layer's folder).
+    static let layerScript = """
+        import os, sys, venv
+        shared, site_dir, layer = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
+        venv.EnvBuilder(with_pip=False, symlinks=True, clear=True).create(layer)
+        packages = os.path.join(layer, 'lib', 'python%d.%d' % sys.version_info[:2], 'site-packages')
+        with open(os.path.join(packages, '_patchloop_environment.pth'), 'w') as f:
+            f.write('import site; site.addsitedir(%r)\\n' % site_dir)
+        head = ('#!' + os.path.join(shared, 'bin', 'python')).encode()
+        for name in sorted(os.listdir(os.path.join(shared, 'bin'))):
+            source, target = os.path.join(shared, 'bin', name), os.path.join(layer, 'bin', name)
+            if os.path.lexists(target) or os.path.islink(source) or not os.path.isfile(source):
+                continue
+            with open(source, 'rb') as f:
+                data = f.read()
+            if data.startswith(head) and b'\\n' in data:
+                with open(target, 'wb') as f:
+                    f.write(b'#!' + os.path.join(layer, 'bin', 'python').encode() + data[data.index(b'\\n'):])
+                os.chmod(target, 0o755)
+        """
+
     /// `base` with this environment applied for a command in `worktree`.
     public func apply(to base: [String: String], worktree: String) -> [String: String] {
         var environment = base
         for (name, value) in variables { environment[name] = value }
-        let path = pathEntries + [base["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]
+        var entries = pathEntries
+        if usesLayer {
+            let layer = worktree + "/" + EnvironmentActivation.layerFolder
+            entries.insert(layer + "/bin", at: 0)
+            environment["VIRTUAL_ENV"] = layer
+        }
+        let path = entries + [base["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]
         environment["PATH"] = path.joined(separator: ":")
         if worktreeOnPythonPath {
             environment["PYTHONPATH"] = ([worktree] + (variables["PYTHONPATH"].map { [$0] } ?? [])).joined(separator: ":")

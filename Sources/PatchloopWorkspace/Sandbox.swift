@@ -108,6 +108,7 @@ public struct SandboxManager: Sendable {
     public static let artifactPatterns = [
         "__pycache__/", "*.pyc", "*.pyo", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/", ".hypothesis/", ".benchmarks/",
         ".build/", ".swiftpm/", "*.o", "*.gcda", "*.gcno", ".patchloop-home/",
+        ".patchloop-venv/", "*.egg-info/",
     ]
 
     public init(root: String) {
@@ -454,9 +455,10 @@ public struct SandboxManager: Sendable {
 
     private func prepareRoot() throws {
         try FileManager.default.createDirectory(atPath: repositoriesDirectory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: excludesFile) {
-            let text = "# Written by Patchloop: files test runs leave behind, kept out of patches.\n"
-                + SandboxManager.artifactPatterns.joined(separator: "\n") + "\n"
+        let text = "# Written by Patchloop: files test runs leave behind, kept out of patches.\n"
+            + SandboxManager.artifactPatterns.joined(separator: "\n") + "\n"
+        // Rewritten when an earlier version left other patterns.
+        if (try? String(contentsOfFile: excludesFile, encoding: .utf8)) != text {
             let temporary = excludesFile + ".\(UUID().uuidString)"
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
             _ = rename(temporary, excludesFile)

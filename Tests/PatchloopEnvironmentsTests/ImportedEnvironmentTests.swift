@@ -46,6 +46,32 @@ struct ImportedEnvironmentTests {
         #expect(sphinx.document["environment"] == nil, "its frozen environment lacks what its install brings")
     }
 
+    @Test("pytest and flask rows (src/ layouts) get their frozen environment, installed per attempt, with their offline build requirements")
+    func srcLayouts() throws {
+        let importer = SWEbenchImporter(repositoriesDirectory: "/repos")
+        func spec(_ repo: String, _ version: String, _ id: String) throws -> EnvironmentSpec {
+            let task = try importer.task(from: Self.row(repo: repo, version: version, id: id), where_: "row")
+            return try EnvironmentSpec.parse(try #require(task.document["environment"], "\(id) has no environment"), where_: "row")
+        }
+        // pytest-dev__pytest-7432 is in SWE-bench Verified: its environment.yml pins pluggy 0.13.1.
+        let verified = try spec("pytest-dev/pytest", "5.4", "pytest-dev__pytest-7432")
+        #expect(verified.installPerAttempt)
+        #expect(verified.pip.contains("pluggy==0.13.1"))
+        #expect(verified.pip.contains { $0.hasPrefix("setuptools-scm") } && verified.pip.contains { $0.hasPrefix("wheel==") })
+        #expect(verified.variables["SETUPTOOLS_SCM_PRETEND_VERSION"] == "5.4.0", "the sandbox hides git history from setuptools-scm")
+        #expect(verified.install == ["python -m pip install --no-deps -e ."])
+        // A Lite-only version falls back to SWE-bench's per-version pins.
+        let old = try spec("pytest-dev/pytest", "4.4", "pytest-dev__pytest-5103")
+        #expect(old.pip.contains("pluggy==0.13.1") && old.pip.contains("setuptools==68.0.0"))
+        #expect(!old.pip.contains("setuptools==75.1.0"), "one setuptools pin, SWE-bench's")
+        // Lite's flask 2.3 rows share Verified's pallets__flask-5014 environment; 2.0 takes SWE-bench's spec.
+        let flask = try spec("pallets/flask", "2.3", "pallets__flask-5063")
+        #expect(flask.python == "3.11" && flask.pip.contains("werkzeug==2.3.7") && flask.installPerAttempt)
+        #expect(flask.pip.contains("blinker==1.6.2"), "flask 2.3 needs blinker, which its frozen environment lacks")
+        let flask20 = try spec("pallets/flask", "2.0", "pallets__flask-4045")
+        #expect(flask20.python == "3.9" && flask20.pip.contains("Werkzeug==2.3.7") && flask20.pip.contains { $0.hasPrefix("pytest==") })
+    }
+
     @Test("a Django row gets SWE-bench's frozen environment of that instance: its Python and every pin, conda's Python packages included")
     func frozenEnvironments() throws {
         let importer = SWEbenchImporter(repositoriesDirectory: "/repos")

@@ -13,11 +13,14 @@ import PatchloopCore
 /// 3. SWE-bench's per-version install spec (`MAP_REPO_VERSION_TO_SPECS`) where it translates
 ///    (a Python version, pip packages, an install of the worktree).
 ///
+/// pytest and flask keep their code under `src/` and (pytest) have their install write the
+/// version module their code imports, so their install runs per attempt
+/// (`install_per_attempt`), offline, with the build requirements added to the environment.
+///
 /// Repositories whose environment a venv cannot give (compiled extensions built by the
-/// install: astropy, matplotlib, scikit-learn; `src/` layouts that need their install:
-/// pytest, flask; conda-only packages: xarray; Sphinx, whose frozen environment lacks what
-/// its install brings) are left without one: give them an image, or write the environment
-/// by hand.
+/// install: astropy, matplotlib, scikit-learn; conda-only packages: xarray; Sphinx, whose
+/// frozen environment lacks what its install brings) are left without one: give them an
+/// image, or write the environment by hand.
 public enum RepositoryEnvironmentSpecs {
     /// Which environment the importer writes.
     public enum Kind: String, Sendable, CaseIterable {
@@ -61,6 +64,7 @@ public enum RepositoryEnvironmentSpecs {
 
     /// The venv spec for an instance of `repo` at `version`; nil where SWE-bench's does not translate.
     public static func venv(repo: String, version: String, instanceID: String = "") -> EnvironmentSpec? {
+        if let spec = srcLayout(repo: repo, version: version, instanceID: instanceID) { return spec }
         if let environment = frozen.environment(instanceID: instanceID, repo: repo, version: version) {
             // Django's tests expect a UTF-8 locale (SWE-bench exports en_US.UTF-8, which this machine may lack).
             let variables = repo == "django/django" ? ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf8"] : [:]
@@ -80,6 +84,77 @@ public enum RepositoryEnvironmentSpecs {
             let pandas = version == "0.11" ? "pandas==1.3.5" : "pandas==2.0.0"
             return EnvironmentSpec(
                 python: "3.9", pip: seabornPackages + [pandas], install: [version == "0.11" ? "python -m pip install -e ." : "python -m pip install -e .[dev]"])
+        default:
+            return nil
+        }
+    }
+
+    /// SWE-bench's `pip_packages` for pytest versions (`SPECS_PYTEST`), where no frozen environment covers the version.
+    static let pytestPackages: [String: [String]] = {
+        var table: [String: [String]] = [
+            "4.4": ["atomicwrites==1.4.1", "attrs==23.1.0", "more-itertools==10.1.0", "pluggy==0.13.1", "py==1.11.0", "setuptools==68.0.0", "six==1.16.0"],
+            "4.5": [
+                "atomicwrites==1.4.1", "attrs==23.1.0", "more-itertools==10.1.0", "pluggy==0.11.0", "py==1.11.0", "setuptools==68.0.0", "six==1.16.0",
+                "wcwidth==0.2.6",
+            ],
+            "4.6": [
+                "atomicwrites==1.4.1", "attrs==23.1.0", "more-itertools==10.1.0", "packaging==23.1", "pluggy==0.13.1", "py==1.11.0", "six==1.16.0",
+                "wcwidth==0.2.6",
+            ],
+            "5.3": ["attrs==23.1.0", "more-itertools==10.1.0", "packaging==23.1", "pluggy==0.13.1", "py==1.11.0", "wcwidth==0.2.6"],
+            "5.4": ["py==1.11.0", "packaging==23.1", "attrs==23.1.0", "more-itertools==10.1.0", "pluggy==0.13.1"],
+            "6.0": ["attrs==23.1.0", "iniconfig==2.0.0", "more-itertools==10.1.0", "packaging==23.1", "pluggy==0.13.1", "py==1.11.0", "toml==0.10.2"],
+            "7.0": ["attrs==23.1.0", "iniconfig==2.0.0", "packaging==23.1", "pluggy==0.13.1", "py==1.11.0"],
+        ]
+        for version in ["5.0", "5.1", "5.2"] {
+            table[version] = [
+                "atomicwrites==1.4.1", "attrs==23.1.0", "more-itertools==10.1.0", "packaging==23.1", "pluggy==0.13.1", "py==1.11.0", "wcwidth==0.2.6",
+            ]
+        }
+        for version in ["6.2", "6.3"] {
+            table[version] = ["attrs==23.1.0", "iniconfig==2.0.0", "packaging==23.1", "pluggy==0.13.1", "py==1.11.0", "toml==0.10.2"]
+        }
+        for version in ["7.1", "7.2"] {
+            table[version] = ["attrs==23.1.0", "iniconfig==2.0.0", "packaging==23.1", "pluggy==0.13.1", "py==1.11.0", "tomli==2.0.1"]
+        }
+        for version in ["7.4", "8.0", "8.1", "8.2", "8.3", "8.4"] {
+            table[version] = ["iniconfig==2.0.0", "packaging==23.1", "pluggy==1.3.0", "exceptiongroup==1.1.3", "tomli==2.0.1"]
+        }
+        return table
+    }()
+
+    /// SWE-bench's `SPECS_FLASK` for the versions no frozen environment covers.
+    static let flaskSpecs: [String: (python: String, pip: [String])] = [
+        "2.0": ("3.9", ["setuptools==70.0.0", "Werkzeug==2.3.7", "Jinja2==3.0.1", "itsdangerous==2.1.2", "click==8.0.1", "MarkupSafe==2.1.3"]),
+        "2.1": ("3.10", ["setuptools==70.0.0", "click==8.1.3", "itsdangerous==2.1.2", "Jinja2==3.1.2", "MarkupSafe==2.1.1", "Werkzeug==2.3.7"]),
+    ]
+
+    /// pytest and flask: the frozen environment (else SWE-bench's spec) plus what their
+    /// offline install needs, installed per attempt. pytest's version comes from git
+    /// through setuptools-scm, which cannot see the worktree's history in the sandbox: it
+    /// is given as the SWE-bench version.
+    static func srcLayout(repo: String, version: String, instanceID: String) -> EnvironmentSpec? {
+        let install = ["python -m pip install --no-deps -e ."]
+        switch repo {
+        case "pytest-dev/pytest":
+            let frozenEnvironment = frozen.environment(instanceID: instanceID, repo: repo, version: version)
+            guard let pip = frozenEnvironment?.pip ?? pytestPackages[version] else { return nil }
+            let build = ["setuptools-scm[toml]==8.1.0", "wheel==0.44.0"] + (pip.contains { $0.lowercased().hasPrefix("setuptools==") } ? [] : ["setuptools==75.1.0"])
+            return EnvironmentSpec(
+                python: frozenEnvironment?.python ?? "3.9", pip: pip + build, install: install,
+                variables: ["SETUPTOOLS_SCM_PRETEND_VERSION": version + ".0"], installPerAttempt: true)
+        case "pallets/flask":
+            // SWE-bench Verified's one flask instance, pallets__flask-5014, is version 2.3; Lite's 2.3 rows are not in Verified.
+            let sibling = version == "2.3" ? frozen.environment(instanceID: "pallets__flask-5014", repo: repo, version: version) : nil
+            guard let environment = frozen.environment(instanceID: instanceID, repo: repo, version: version) ?? sibling ?? flaskSpecs[version] else {
+                return nil
+            }
+            let build = environment.pip.contains { $0.lowercased().hasPrefix("setuptools==") } ? [] : ["setuptools==75.1.0"]
+            let testing = environment.pip.contains { $0.lowercased().hasPrefix("pytest==") } ? [] : ["pytest==7.4.4"]
+            // The frozen environment predates the install, which brought flask 2.3's new dependency from the index.
+            let dependencies = version == "2.3" && !environment.pip.contains { $0.lowercased().hasPrefix("blinker==") } ? ["blinker==1.6.2"] : []
+            return EnvironmentSpec(
+                python: environment.python, pip: environment.pip + build + testing + dependencies, install: install, installPerAttempt: true)
         default:
             return nil
         }
