@@ -64,6 +64,11 @@ struct ImportedEnvironmentTests {
         let old = try spec("pytest-dev/pytest", "4.4", "pytest-dev__pytest-5103")
         #expect(old.pip.contains("pluggy==0.13.1") && old.pip.contains("setuptools==68.0.0"))
         #expect(!old.pip.contains("setuptools==75.1.0"), "one setuptools pin, SWE-bench's")
+        // What the install brought from the index and the frozen pins lack.
+        #expect(verified.pip.contains("wcwidth==0.2.6"))
+        let v46 = try spec("pytest-dev/pytest", "4.6", "pytest-dev__pytest-5413")
+        #expect(v46.pip.contains("importlib-metadata==8.5.0") && v46.pip.contains("wcwidth==0.2.6"))
+        #expect(!(try spec("pytest-dev/pytest", "7.0", "pytest-dev__pytest-9359")).pip.contains { $0.hasPrefix("wcwidth") })
         // Lite's flask 2.3 rows share Verified's pallets__flask-5014 environment; 2.0 takes SWE-bench's spec.
         let flask = try spec("pallets/flask", "2.3", "pallets__flask-5063")
         #expect(flask.python == "3.11" && flask.pip.contains("werkzeug==2.3.7") && flask.installPerAttempt)

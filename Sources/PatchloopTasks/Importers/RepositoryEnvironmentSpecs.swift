@@ -139,9 +139,17 @@ public enum RepositoryEnvironmentSpecs {
         case "pytest-dev/pytest":
             let frozenEnvironment = frozen.environment(instanceID: instanceID, repo: repo, version: version)
             guard let pip = frozenEnvironment?.pip ?? pytestPackages[version] else { return nil }
-            let build = ["setuptools-scm[toml]==8.1.0", "wheel==0.44.0"] + (pip.contains { $0.lowercased().hasPrefix("setuptools==") } ? [] : ["setuptools==75.1.0"])
+            func missing(_ pins: [String]) -> [String] {
+                pins.filter { pin in !pip.contains { $0.lowercased().hasPrefix(pin.split(separator: "=")[0].lowercased() + "==") } }
+            }
+            let build = missing(["setuptools-scm[toml]==8.1.0", "wheel==0.44.0", "setuptools==75.1.0"])
+            // What SWE-bench's install brought from the index, missing from its frozen pins: wcwidth
+            // (a dependency up to 5.4), importlib-metadata (4.6 imports it on every Python).
+            let minor = version.split(separator: ".").compactMap { Int($0) }
+            var dependencies = (minor.first ?? 9) < 6 ? missing(["wcwidth==0.2.6"]) : []
+            if version == "4.6" { dependencies += missing(["importlib-metadata==8.5.0", "zipp==3.20.2"]) }
             return EnvironmentSpec(
-                python: frozenEnvironment?.python ?? "3.9", pip: pip + build, install: install,
+                python: frozenEnvironment?.python ?? "3.9", pip: pip + build + dependencies, install: install,
                 variables: ["SETUPTOOLS_SCM_PRETEND_VERSION": version + ".0"], installPerAttempt: true)
         case "pallets/flask":
             // SWE-bench Verified's one flask instance, pallets__flask-5014, is version 2.3; Lite's 2.3 rows are not in Verified.
