@@ -111,9 +111,7 @@ extension CFamilyBugCandidates {
                 statementEnd = brace
                 body = source.trimmed((start + 1)..<brace)
             } else {
-                guard let semicolon = source.split(start..<source.masked.count, at: UInt8(ascii: ";")).first?.upperBound,
-                    semicolon < source.masked.count
-                else { return nil }
+                guard let semicolon = source.nextTopLevel(UInt8(ascii: ";"), from: start) else { return nil }
                 statementEnd = semicolon
                 body = start..<(semicolon + 1)
             }
@@ -131,7 +129,8 @@ extension CFamilyBugCandidates {
 
     /// The first two arguments of a call swapped (`f(a, b)` → `f(b, a)`), when both are plain
     /// expressions: not a label or a ternary (a `:` outside brackets), not a closure, not a
-    /// pattern, not a bare string or character literal, and not the same text.
+    /// pattern, not a bare string or character literal, not the same text, and not an address
+    /// (`&x`) with a value.
     static func swapCallArguments(_ source: CFamilySource) -> [BugCandidate] {
         source.masked.indices.compactMap { open in
             guard source.masked[open] == UInt8(ascii: "("), open > 0, CFamilySource.isIdentifier(source.masked[open - 1]), source.inFunction(open)
@@ -154,7 +153,9 @@ extension CFamilyBugCandidates {
                     return nil
                 }
             }
-            guard source.originalText(a) != source.originalText(b) else { return nil }
+            // An address and a value (`f(&x, n)`) swapped would not build: not worth a build.
+            guard source.originalText(a) != source.originalText(b), source.has("&", at: a.lowerBound) == source.has("&", at: b.lowerBound)
+            else { return nil }
             return source.candidate(
                 "swap_call_args", function: source.functions[source.line(of: open)],
                 edits: [(a, source.originalText(b)), (b, source.originalText(a))])

@@ -81,8 +81,9 @@ struct CFamilySource {
 
     /// Whether the masked bytes at `offset` spell `text`.
     func has(_ text: String, at offset: Int) -> Bool {
-        let pattern = Array(text.utf8)
-        return offset >= 0 && offset + pattern.count <= masked.count && masked[offset..<(offset + pattern.count)].elementsEqual(pattern)
+        let count = text.utf8.count
+        return offset >= 0 && offset + count <= masked.count && masked[offset] == text.utf8.first
+            && masked[offset..<(offset + count)].elementsEqual(text.utf8)
     }
 
     /// Whether the word `word` (not part of a longer name) starts at `offset`.
@@ -164,6 +165,23 @@ struct CFamilySource {
         while lower < upper, Self.isSpace(original[lower]) { lower += 1 }
         while upper > lower, Self.isSpace(original[upper - 1]) { upper -= 1 }
         return lower..<upper
+    }
+
+    /// The first `byte` at or after `offset` outside brackets opened after `offset`; nil when a
+    /// bracket opened before it closes first.
+    func nextTopLevel(_ byte: UInt8, from offset: Int) -> Int? {
+        var level = 0
+        for index in offset..<masked.count {
+            switch masked[index] {
+            case byte where level == 0: return index
+            case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"): level += 1
+            case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
+                level -= 1
+                if level < 0 { return nil }
+            default: break
+            }
+        }
+        return nil
     }
 
     /// Whether `range` holds a byte `byte` outside brackets.
