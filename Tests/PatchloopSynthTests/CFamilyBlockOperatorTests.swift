@@ -141,6 +141,44 @@ struct CFamilyBlockOperatorTests {
         #expect(all.filter { $0.operatorName != "change_constant" }.allSatisfy { $0.function == "clip" })
     }
 
+    @Test("a combined bug never joins a part that lies inside the lines a dropped else removes")
+    func combinedPartsDoNotOverlap() throws {
+        let source = """
+            int f(int v) {
+                int g = 0;
+                if (v > 0) {
+                    g = 1;
+                } else {
+                    g = 2;
+                    g = g * 3;
+                    g = g + 4;
+                    g = g - 5;
+                    g = g * 6;
+                    g = g + 7;
+                    g = g - 8;
+                }
+                return g;
+            }
+
+            int h(int v) {
+                int k = v;
+                int m = k;
+                m = m * k;
+                k = k + 1;
+                return k + m;
+            }
+
+            """
+        let all = CFamilyBugCandidates.candidates(file: "f.c", source: source)
+        let dropElse = try #require(all.first { $0.operatorName == "drop_else" })
+        let inside = try #require(all.first { $0.operatorName == "off_by_one" && $0.line == 12 })
+        let far = try #require(all.first { $0.operatorName == "off_by_one" && $0.line == 21 })
+        #expect(TaskSynthesizer.coveredLines(dropElse) == 2...16, "lines 5 to 13 removed, three lines of context either side")
+        #expect(TaskSynthesizer.coveredLines(inside) == 9...15)
+        let groups = TaskSynthesizer.combinedGroups(["f.c": [far, inside, dropElse]])
+        #expect(groups == [[dropElse, far]], "line 12 is 7 lines below the else, but inside what it removes")
+    }
+
     @Test("a multi-line candidate's diff applies with git apply and gives the expected file")
     func multiLineDiffApplies() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cfamily-diff-\(UUID().uuidString)")
