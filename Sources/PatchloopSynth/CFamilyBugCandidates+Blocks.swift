@@ -129,8 +129,8 @@ extension CFamilyBugCandidates {
 
     /// The first two arguments of a call swapped (`f(a, b)` → `f(b, a)`), when both are plain
     /// expressions: not a label or a ternary (a `:` outside brackets), not a closure, not a
-    /// pattern, not a bare string or character literal, not the same text, and not an address
-    /// (`&x`) with a value.
+    /// pattern, not a bare string or character literal, not the same text, not an address
+    /// (`&x`) with a value, and without a comment.
     static func swapCallArguments(_ source: CFamilySource) -> [BugCandidate] {
         source.masked.indices.compactMap { open in
             guard source.masked[open] == UInt8(ascii: "("), open > 0, CFamilySource.isIdentifier(source.masked[open - 1]), source.inFunction(open)
@@ -138,7 +138,7 @@ extension CFamilyBugCandidates {
             var nameStart = open - 1
             while nameStart > 0, CFamilySource.isIdentifier(source.masked[nameStart - 1]) { nameStart -= 1 }
             let name = source.text(nameStart..<open)
-            guard let first = name.first, !first.isNumber, !notCalls.contains(name) else { return nil }
+            guard let initial = name.first, !initial.isNumber, !notCalls.contains(name) else { return nil }
             if nameStart > 0, [UInt8(ascii: "@"), UInt8(ascii: "#")].contains(source.masked[nameStart - 1]) { return nil }
             if let before = source.previousNonSpace(before: nameStart), source.hasWord("func", at: before - 3) { return nil }
             guard let close = source.matching(open) else { return nil }
@@ -153,12 +153,15 @@ extension CFamilyBugCandidates {
                     return nil
                 }
             }
-            // An address and a value (`f(&x, n)`) swapped would not build: not worth a build.
-            guard source.originalText(a) != source.originalText(b), source.has("&", at: a.lowerBound) == source.has("&", at: b.lowerBound)
+            // An address and a value (`f(&x, n)`) swapped would not build: not worth a build. An
+            // argument with a comment in it (`b // why`) could comment out what is moved after it.
+            let (first, second) = (source.originalText(a), source.originalText(b))
+            guard first != second, source.has("&", at: a.lowerBound) == source.has("&", at: b.lowerBound),
+                ![first, second].contains(where: { $0.contains("//") || $0.contains("/*") })
             else { return nil }
             return source.candidate(
                 "swap_call_args", function: source.functions[source.line(of: open)],
-                edits: [(a, source.originalText(b)), (b, source.originalText(a))])
+                edits: [(a, second), (b, first)])
         }
     }
 

@@ -55,6 +55,8 @@ struct CFamilyBlockOperatorTests {
             }
             int total = 0;
             memcpy(&total, s, 1);
+            total += pick(lo, n // the upper one
+                );
             for (int i = lo; i < n; i++) {
                 total += (int)strlen(s) - i;
             }
@@ -130,7 +132,7 @@ struct CFamilyBlockOperatorTests {
             ])
         #expect(
             of("swap_call_args").map { changes($0).added } == [["+    return subtract(n, total) + strcmp(s, \"x, y\");"]],
-            "a call whose argument is a bare string literal, or that passes an address and a value, is left alone")
+            "a call whose argument is a bare string literal or holds a comment, or that passes an address and a value, is left alone")
         #expect(
             of("change_constant").map { changes($0).added } == [
                 ["+#define LIMIT 9 /* at most 8, else { f(a, b) } */"], ["+#define LIMIT 7 /* at most 8, else { f(a, b) } */"],
