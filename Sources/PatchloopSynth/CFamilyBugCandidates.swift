@@ -2,7 +2,9 @@ import Foundation
 
 /// Bug candidates for Swift and C: `&&`↔`||`, `==`↔`!=`, `<`↔`<=`, `>`↔`>=`, an integer
 /// literal ±1, a negated one-line `if`/`guard` condition, a dropped early `return`, a dropped
-/// `+=`/`++` statement, found by a
+/// `+=`/`++` statement, and (in `CFamilyBugCandidates+Blocks.swift`) a range or loop bound,
+/// a dropped `else` branch or guard, two call arguments swapped, a changed default (Swift)
+/// or constant (C), found by a
 /// scanner that blanks out comments, strings and character literals (and C preprocessor
 /// lines) first, so only code changes. An operator counts only with a space on each side
 /// (`a < b`), which keeps generics (`Array<Int>`), arrows and shifts out. Whether the
@@ -32,12 +34,17 @@ public enum CFamilyBugCandidates {
         (" > ", " >= ", "flip_comparison"), (" >= ", " > ", "flip_comparison"),
     ]
 
-    /// The candidates of one file, each a one-line change inside a function body.
+    /// The candidates of one file, each a change inside one function body (or, for Swift's
+    /// `change_default` and C's `change_constant`, one declaration): the one-line operators
+    /// in the order of the lines, then the others.
     public static func candidates(file: String, source: String) -> [BugCandidate] {
         guard let language = language(of: file), source.hasSuffix("\n") else { return [] }
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
-        let masked = mask(source, language: language).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
-        guard masked.count == lines.count else { return [] }
+        let maskedSource = mask(source, language: language)
+        let masked = maskedSource.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        guard masked.count == lines.count, let scanned = CFamilySource(file: file, language: language, source: source, maskedSource: maskedSource)
+        else { return [] }
+        let defaults = language == "swift" ? swiftDefaults(scanned) : (candidates: [], literals: [])
         var found: [BugCandidate] = []
         var depth = 0
         var function = ""
@@ -78,7 +85,9 @@ public enum CFamilyBugCandidates {
                     let before = code[code.index(before: match.range.lowerBound)]
                     if before.isLetter || before.isNumber || before == "_" || before == "." { continue }
                 }
-                guard let value = Int(code[match.range]) else { continue }
+                // A parameter's default value is `change_default`'s.
+                let offset = scanned.lineStarts[index] + code.utf8.distance(from: code.startIndex, to: match.range.lowerBound)
+                guard let value = Int(code[match.range]), !defaults.literals.contains(offset) else { continue }
                 add("off_by_one", replacing(match.range, in: code, with: String(value + 1)))
                 if value > 0 { add("off_by_one", replacing(match.range, in: code, with: String(value - 1))) }
             }
@@ -101,7 +110,7 @@ public enum CFamilyBugCandidates {
                 add("drop_state_update", nil)
             }
         }
-        return found
+        return found + blockCandidates(scanned) + defaults.candidates
     }
 
     /// The condition of a one-line `if` (C: inside `if (…)`; Swift: between `if`/`guard` and
@@ -216,17 +225,20 @@ public enum CFamilyBugCandidates {
 
     /// A unified diff replacing line `index` with `replacement` (nil: deleting it), three lines of context.
     static func lineDiff(file: String, lines: [String], index: Int, replacement: String?) -> String {
-        let start = max(0, index - 3)
-        let end = min(lines.count, index + 4)
+        diff(file: file, lines: lines, replacing: index..<(index + 1), with: replacement.map { [$0] } ?? [])
+    }
+
+    /// A unified diff replacing the lines `range` with `replacement`, three lines of context.
+    static func diff(file: String, lines: [String], replacing range: Range<Int>, with replacement: [String]) -> String {
+        let start = max(0, range.lowerBound - 3)
+        let end = min(lines.count, range.upperBound + 3)
+        let newCount = end - start - range.count + replacement.count
         var text = "diff --git a/\(file) b/\(file)\n--- a/\(file)\n+++ b/\(file)\n"
-        text += "@@ -\(start + 1),\(end - start) +\(start + 1),\(end - start - (replacement == nil ? 1 : 0)) @@\n"
-        for line in start..<end {
-            if line == index {
-                text += "-" + lines[line] + "\n" + (replacement.map { "+" + $0 + "\n" } ?? "")
-            } else {
-                text += " " + lines[line] + "\n"
-            }
-        }
+        text += "@@ -\(start + 1),\(end - start) +\(start + 1),\(newCount) @@\n"
+        for line in start..<range.lowerBound { text += " " + lines[line] + "\n" }
+        for line in range { text += "-" + lines[line] + "\n" }
+        for line in replacement { text += "+" + line + "\n" }
+        for line in range.upperBound..<end { text += " " + lines[line] + "\n" }
         return text
     }
 }

@@ -8,7 +8,8 @@ public struct BugCandidate: Sendable, Hashable {
     /// The file the diff changes, relative to the repository root.
     public var file: String
     /// `flip_comparison`, `swap_bool_op`, `off_by_one`, `slice_bound`, `range_bound`, `negate_if`, `drop_else`,
-    /// `drop_early_return`, `drop_guard`, `swap_call_args`, `change_default`, `drop_state_update`.
+    /// `drop_early_return`, `drop_guard`, `swap_call_args`, `change_default`, `drop_state_update`; C's
+    /// `change_constant` in place of `change_default` (C has no default values).
     public var operatorName: String
     /// The innermost function holding the change.
     public var function: String

@@ -306,23 +306,8 @@ public struct TaskSynthesizer: Sendable {
             }
             tasks.cancelAll()
         }
-        // Combined bugs: two or three kept bugs of one file, joined and validated again;
-        // groups of three and two alternate.
-        var groups: [[BugCandidate]] = []
-        for file in keptByFile.keys.sorted() {
-            // In a fixed order (not the order validations ended), so a rerun makes the same groups.
-            var unpaired = (keptByFile[file] ?? []).sorted { ($0.line, $0.operatorName, $0.diff) < ($1.line, $1.operatorName, $1.diff) }
-            while let first = unpaired.first {
-                unpaired.removeFirst()
-                var group = [first]
-                let size = groups.count % 2 == 0 ? 3 : 2
-                // Far enough apart that the hunks' context lines do not overlap.
-                while group.count < size, let partner = unpaired.firstIndex(where: { next in group.allSatisfy { abs($0.line - next.line) > 6 } }) {
-                    group.append(unpaired.remove(at: partner))
-                }
-                if group.count >= 2 { groups.append(group) }
-            }
-        }
+        // Combined bugs: two or three kept bugs of one file, joined and validated again.
+        let groups = TaskSynthesizer.combinedGroups(keptByFile)
         var combinedWritten = 0
         for parts in groups where combinedWritten < request.combined {
             try Task.checkCancellation()
@@ -506,6 +491,43 @@ public struct TaskSynthesizer: Sendable {
         return BugCandidate(
             file: first.file, operatorName: "combined", function: parts.map(\.function).joined(separator: "+"), line: parts.map(\.line).min() ?? first.line,
             diff: diff, compiles: true)
+    }
+
+    /// Kept bugs joined into groups of three and two, alternating, each from one file: in a
+    /// fixed order (not the order validations ended), so a rerun makes the same groups.
+    static func combinedGroups(_ keptByFile: [String: [BugCandidate]]) -> [[BugCandidate]] {
+        var groups: [[BugCandidate]] = []
+        for file in keptByFile.keys.sorted() {
+            var unpaired = (keptByFile[file] ?? []).sorted { ($0.line, $0.operatorName, $0.diff) < ($1.line, $1.operatorName, $1.diff) }
+            while let first = unpaired.first {
+                unpaired.removeFirst()
+                var group = [first]
+                let size = groups.count % 2 == 0 ? 3 : 2
+                // Hunks that share no line, context included: the next part still applies after the
+                // ones before it (a dropped `else` spans many lines, not just its first).
+                while group.count < size,
+                    let partner = unpaired.firstIndex(where: { next in group.allSatisfy { !coveredLines($0).overlaps(coveredLines(next)) } })
+                {
+                    group.append(unpaired.remove(at: partner))
+                }
+                if group.count >= 2 { groups.append(group) }
+            }
+        }
+        return groups
+    }
+
+    /// The lines of the file a candidate's diff spans, its context lines included (from each
+    /// hunk's `@@ -start,count`); three lines either side of `line` when the diff has no hunk header.
+    static func coveredLines(_ candidate: BugCandidate) -> ClosedRange<Int> {
+        let spans = candidate.diff.split(separator: "\n").compactMap { header -> ClosedRange<Int>? in
+            guard let match = header.prefixMatch(of: #/@@ -([0-9]+)(?:,([0-9]+))? /#), let start = Int(match.output.1) else { return nil }
+            let count = match.output.2.flatMap { Int($0) } ?? 1
+            return start...(start + max(count, 1) - 1)
+        }
+        guard let low = spans.map(\.lowerBound).min(), let high = spans.map(\.upperBound).max() else {
+            return (candidate.line - 3)...(candidate.line + 3)
+        }
+        return low...high
     }
 
     /// Commits the bug in the scratch repository and writes the task folder.

@@ -121,8 +121,8 @@ struct SynthTasks: AsyncParsableCommand {
             which tests call which functions, for pytest suites), makes procedural bug candidates in non-test Python files \
             (flip a comparison, off-by-one, a slice or range bound, swap and/or, negate an if, drop an else/elif branch, \
             an early return or a guard, swap two call arguments, change a default, drop a state update) and Swift and C \
-            files (&&/||, comparisons, off-by-one, negate an if, drop an early return or a state update; checked by the \
-            test command's build), runs on each in a scratch checkout the tests that call its function (or the suite) \
+            files (the same, but a C constant instead of a default, which C does not have; checked by the test \
+            command's build), runs on each in a scratch checkout the tests that call its function (or the suite) \
             and keeps those that break a test that passed. Each task's base commit (HEAD with the bug, without the failing \
             tests' files) lives in OUT/.repos/; gold.patch undoes the bug and test.patch brings the tests back. Your \
             checkout is only read. \

@@ -61,7 +61,7 @@ struct CFamilyBugCandidatesTests {
             let removed = candidate.diff.split(separator: "\n").filter { $0.hasPrefix("-") && !$0.hasPrefix("---") }
             #expect(!removed.contains { $0.contains("#define") || $0.contains("/*") || $0.contains("//") }, "\(candidate.diff)")
         }
-        #expect(Set(all.map(\.operatorName)) == ["flip_comparison", "swap_bool_op", "off_by_one", "negate_if", "drop_early_return"])
+        #expect(Set(all.map(\.operatorName)) == ["flip_comparison", "swap_bool_op", "off_by_one", "negate_if", "drop_early_return", "drop_guard"])
         let candidates = all.filter { ["flip_comparison", "swap_bool_op"].contains($0.operatorName) }
         let changed = candidates.map { candidate in
             candidate.diff.split(separator: "\n").first { $0.hasPrefix("+") && !$0.hasPrefix("+++") }.map(String.init) ?? ""
