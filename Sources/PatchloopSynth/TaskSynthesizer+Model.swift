@@ -97,7 +97,8 @@ extension TaskSynthesizer {
         }
         let usage = ledger.usage
         progress(
-            "model: \(candidates.count) rewrites to validate, \(summary.perOperator[FunctionRewriter.operatorName]?.notCompiling ?? 0) do not compile, "
+            "model: \(candidates.count) rewrites to validate, "
+                + "\((summary.perOperator[FunctionRewriter.operatorName]?.notCompiling ?? 0) - usage.rewritesWithoutCode) do not compile, "
                 + "\(usage.rewritesIdentical) identical, \(usage.rewritesOutsideFunction) change code outside their function, "
                 + "\(usage.rewritesWithoutCode) without a code block, \(usage.errors) model errors "
                 + String(format: "(%.1f s)", Date().timeIntervalSince(began)))
