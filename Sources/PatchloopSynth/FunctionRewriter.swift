@@ -248,7 +248,7 @@ def splice(path, line, code):
             return {"status": "outside"}
         body = whole.body[1:] if is_docstring(whole.body[0]) else whole.body
         if not body:
-            return {"status": "identical"}
+            return {"status": "not_compiling"}  # no body to splice in
         code_lines = code.splitlines(keepends=True)
         code = textwrap.dedent("".join(code_lines[body[0].lineno - 1:whole.end_lineno]))
     indent = indent_of(source.splitlines()[statements[0].lineno - 1])

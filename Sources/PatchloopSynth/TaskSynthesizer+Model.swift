@@ -25,9 +25,9 @@ extension BugCandidate {
 
 extension TaskSynthesizer {
     /// Asks the model to rewrite up to `request.rewrites` functions — those some stable test
-    /// calls first, in the seed's order — and returns the rewrites that differ from the
-    /// original and change nothing outside their function, as candidates (those that do not
-    /// compile included, marked so). A failed call is counted and skipped.
+    /// calls first, in the seed's order — and returns as candidates the rewrites that compile,
+    /// differ from the original and change nothing outside their function; the others, and
+    /// failed calls, are counted.
     func rewriteCandidates(
         model: any ChatModel, ledger: SynthModelLedger, files: [String], worktree: String, callMap: TestCallMap?, stable: Set<String>,
         summary: inout SynthSummary

@@ -23,10 +23,20 @@ struct RoutedProviderServer {
             guard let content = reply(prompt) else {
                 return .json(#"{"error": {"message": "injected failure", "type": "server_error"}}"#, status: 500)
             }
+            let usage: JSONValue = ["prompt_tokens": .number(Double(prompt.count / 4)), "completion_tokens": .number(Double(content.count / 4))]
+            if body["stream"]?.boolValue == true {
+                // As OpenAI streams: the text, the finish reason, then the usage (asked for with stream_options).
+                let chunks: [JSONValue] = [
+                    ["id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [["index": 0, "delta": ["role": "assistant", "content": .string(content)], "finish_reason": .null]]],
+                    ["id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [["index": 0, "delta": [:], "finish_reason": "stop"]]],
+                    ["id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [], "usage": usage],
+                ]
+                return .openAIStream(chunks.map { $0.encoded() })
+            }
             let answer: JSONValue = [
                 "id": "chatcmpl-1", "object": "chat.completion", "model": "fake",
                 "choices": [["index": 0, "message": ["role": "assistant", "content": .string(content)], "finish_reason": "stop"]],
-                "usage": ["prompt_tokens": .number(Double(prompt.count / 4)), "completion_tokens": .number(Double(content.count / 4))],
+                "usage": usage,
             ]
             return .json(answer.encoded())
         }
@@ -195,5 +205,41 @@ struct RewriteReplyTests {
         #expect(FunctionRewriter.code(fromReply: "```bash\nrm -rf /\n```") == nil)
         #expect(FunctionRewriter.code(fromReply: "```python\n\n```") == nil)
         #expect(FunctionRewriter.code(fromReply: "```python\n" + String(repeating: "x = 1\n", count: 5000) + "```") == nil)
+    }
+}
+
+@Suite("patchloop tasks synth --model")
+struct SynthModelCommandTests {
+    @Test("the command takes --model with --base-url as solve does, and the kept rewrite's statement is the model's")
+    func commandLine() async throws {
+        let directory = try TemporaryDirectory(prefix: "synth-model")
+        defer { directory.remove() }
+        let repository = try await TestRepository.make(in: directory, files: SynthFixtures.files)
+        let provider = try RoutedProviderServer { prompt in
+            if prompt.contains("Write the body of `clamp`") { return ModelSynthesisTests.breakingClamp }
+            return ModelSynthesisTests.goodStatement
+        }
+        defer { provider.server.stop() }
+        let executable = PackageLocation.executable
+        try #require(FileManager.default.isExecutableFile(atPath: executable), "build the patchloop executable first (swift build)")
+        let output = directory.path + "/synth"
+        let run = try await ProcessRunner().run(
+            ProcessSpec(
+                executable: executable,
+                arguments: [
+                    "tasks", "synth", "--repo", repository, "--test-cmd", SynthFixtures.testCommand, "--test-parser", "pytest", "--count", "1",
+                    "--workers", "1", "--seed", "7", "--languages", "python", "--rewrites", "1", "--out", output, "--sandboxes",
+                    directory.path + "/Sandboxes", "--model", "openai-compatible:fake", "--base-url", provider.server.baseURL + "/v1",
+                    "--max-retries", "0",
+                ],
+                environment: ProcessEnvironment.allowListed(), timeout: 300, mergeStandardError: true))
+        #expect(run.exitCode == 0, "\(run.standardOutput.text)")
+        #expect(run.standardOutput.text.contains("rewrites: 1 kept of 1 asked"), "\(run.standardOutput.text)")
+        let summary = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: output + "/synth.json")))
+        #expect(summary["model"]?["calls"]?.doubleValue == 2)
+        let id = try #require(summary["written"]?.arrayValue?.first?.stringValue)
+        #expect(id.contains(".synth.lm_rewrite."))
+        let task = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: output + "/" + id + "/task.json")))
+        #expect(task["statement_source"]?.stringValue == "model:openai-compatible:fake")
     }
 }
