@@ -26,18 +26,20 @@ extension ProblemStatementWriter {
         return text
     }
 
-    /// The request for an issue report on the bug in `function`, from the failing tests' output alone.
+    /// The request for an issue report on the bug in `function` (`a+b` for a combined bug), from the failing tests' output alone.
     public static func request(function: String, file: String, failToPass: [String], log: String, goldPatch: String) -> ChatRequest {
+        let names = function.split(separator: "+").map { "`\($0)`" }.joined(separator: " and ")
         let system = "You write short bug reports the way a user of a Python library writes a GitHub issue."
+        // The instructions open the prompt: SmolLM2-135M echoed an opening that read like the start of a report.
         let user = """
-            A user of this project found that `\(function)` (in `\(file)`) misbehaves. These tests passed before and fail now:
+            Write the GitHub issue a user of this Python project would open about a bug in \(names) (in `\(file)`). Start \
+            with a one-line title, then a few plain sentences: what they called, what they expected, what they got \
+            instead. Write as the user. Do not propose a fix and do not show the library's code.
+
+            What the user saw — these tests passed before and fail now:
 
             ```
             \(evidence(failToPass: failToPass, log: log, goldPatch: goldPatch))```
-
-            Write the GitHub issue this user would open: a one-line title, then a few sentences on what they called, what \
-            they expected and what happened instead. Write as the user, in plain prose. Do not propose a fix, do not show \
-            the library's code, and do not mention these instructions.
             """
         return ChatRequest(messages: [.system(system), .user(user)], tools: [], temperature: 0.2, maxOutputTokens: 400)
     }

@@ -114,8 +114,10 @@ public struct SynthModelUsage: Sendable, Equatable {
     public var usage = TokenUsage()
     /// US dollars; nil when the model's price is not known.
     public var cost: Double?
-    /// Functions sent for a rewrite.
+    /// Functions sent for a rewrite (replayed ones included).
     public var rewritesRequested = 0
+    /// Rewrites read back from an earlier run's replies (`OUT/.model/rewrites/`) instead of asked for again.
+    public var rewritesReplayed = 0
     /// Replies without exactly one fenced code block.
     public var rewritesWithoutCode = 0
     /// Rewrites that, once comments and layout are set aside, were the original body.
@@ -145,7 +147,8 @@ public struct SynthModelUsage: Sendable, Equatable {
             "input_tokens": .number(Double(usage.inputTokens)), "output_tokens": .number(Double(usage.outputTokens)),
             "cost": cost.map(JSONValue.number) ?? .null,
             "rewrites": [
-                "requested": .number(Double(rewritesRequested)), "without_code": .number(Double(rewritesWithoutCode)),
+                "requested": .number(Double(rewritesRequested)), "replayed": .number(Double(rewritesReplayed)),
+                "without_code": .number(Double(rewritesWithoutCode)),
                 "identical": .number(Double(rewritesIdentical)), "outside_function": .number(Double(rewritesOutsideFunction)),
             ],
             "statements": [

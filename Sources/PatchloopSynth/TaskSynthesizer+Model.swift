@@ -28,9 +28,13 @@ extension TaskSynthesizer {
     /// calls first, in the seed's order — and returns as candidates the rewrites that compile,
     /// differ from the original and change nothing outside their function; the others, and
     /// failed calls, are counted.
+    ///
+    /// Each reply is kept in `OUT/.model/rewrites/`: a rerun (after an interruption, or with a
+    /// larger `--count`) reads it back instead of asking again, so it makes the same
+    /// candidates — the tasks already written are found, none is written twice — and costs nothing.
     func rewriteCandidates(
         model: any ChatModel, ledger: SynthModelLedger, files: [String], worktree: String, callMap: TestCallMap?, stable: Set<String>,
-        summary: inout SynthSummary
+        output: String, summary: inout SynthSummary
     ) async throws -> [BugCandidate] {
         let all = try await FunctionRewriter.functions(files: files, in: worktree, isolation: request.isolation)
         // Its own stream of the seed, so the procedural candidates' order does not depend on the model.
@@ -52,14 +56,32 @@ extension TaskSynthesizer {
         let began = Date()
 
         // `workers` calls at once (a model with one slot queues them itself), answers kept in the chosen order.
+        let folder = output + "/.model/rewrites"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var replies = [String?](repeating: nil, count: chosen.count)
         try await withThrowingTaskGroup(of: (Int, String?).self) { calls in
             var next = 0
+            /// Starts the next call; replies kept by an earlier run are taken on the way.
             func startNext() {
-                guard next < chosen.count else { return }
-                let index = next
-                next += 1
-                calls.addTask { (index, try await ask(model, FunctionRewriter.request(for: chosen[index]), ledger: ledger, what: "rewrite of \(chosen[index].qualifiedName)")) }
+                while next < chosen.count {
+                    let index = next
+                    next += 1
+                    let function = chosen[index]
+                    let chat = FunctionRewriter.request(for: function)
+                    // The model and the whole prompt: another model, or a changed function, asks again.
+                    let file = folder + "/" + SynthSummary.stableHash(model.identifier + "\n" + chat.messages.map(\.content).joined(separator: "\n")) + ".txt"
+                    if let data = FileManager.default.contents(atPath: file) {
+                        ledger.update { $0.rewritesReplayed += 1 }
+                        replies[index] = String(decoding: data, as: UTF8.self)
+                        continue
+                    }
+                    calls.addTask {
+                        let reply = try await ask(model, chat, ledger: ledger, what: "rewrite of \(function.qualifiedName)")
+                        if let reply { try? reply.write(toFile: file, atomically: true, encoding: .utf8) }
+                        return (index, reply)
+                    }
+                    return
+                }
             }
             for _ in 0..<max(1, request.workers) { startNext() }
             while let (index, reply) = try await calls.next() {

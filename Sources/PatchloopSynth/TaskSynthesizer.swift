@@ -163,7 +163,7 @@ public struct TaskSynthesizer: Sendable {
                 if let model = request.model, let ledger, request.rewrites > 0 {
                     found += try await rewriteCandidates(
                         model: model, ledger: ledger, files: tracked.filter(PythonBugCandidates.isSourceFile), worktree: baselineSandbox.path,
-                        callMap: callMap, stable: stable, summary: &summary)
+                        callMap: callMap, stable: stable, output: output, summary: &summary)
                 }
             }
             for file in tracked where CFamilyBugCandidates.isSourceFile(file) {

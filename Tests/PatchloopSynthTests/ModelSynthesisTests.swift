@@ -140,6 +140,16 @@ struct ModelSynthesisTests {
         #expect(written["model"]?["calls"]?.doubleValue == 4)
         #expect(written["model"]?["rewrites"]?["identical"]?.doubleValue == 1)
         #expect(written["per_operator"]?["lm_rewrite"]?["kept"]?.doubleValue == 1)
+
+        // A rerun reads the rewrites back instead of asking again: the same candidates, the tasks found written, no call.
+        let requestsBefore = provider.server.requests.count
+        let again = try await TaskSynthesizer(request: request(repository, in: directory, count: 2, model: model)).run()
+        #expect(again.written.isEmpty)
+        #expect(again.alreadyWritten == 2)
+        #expect(again.model?.rewritesReplayed == 2)
+        #expect(again.model?.calls == 0)
+        #expect(provider.server.requests.count == requestsBefore)
+        #expect(try TaskStore.load(directory.path + "/synth").count == 2)
     }
 
     @Test("a rewrite that does not compile and one that adds code outside its function are dropped and counted")
