@@ -112,8 +112,8 @@ public struct SynthModelUsage: Sendable, Equatable {
     /// Calls that failed (HTTP errors, timeouts, unreadable answers); the run went on without them.
     public var errors = 0
     public var usage = TokenUsage()
-    /// US dollars; nil when the model's price is not known.
-    public var cost: Double?
+    /// The model's price; nil when it is not known.
+    public var pricing: ModelPricing?
     /// Functions sent for a rewrite (replayed ones included).
     public var rewritesRequested = 0
     /// Rewrites read back from an earlier run's replies (`OUT/.model/rewrites/`) instead of asked for again.
@@ -130,15 +130,18 @@ public struct SynthModelUsage: Sendable, Equatable {
     /// Statements the model could not write (an error or an empty answer): the procedural one was used.
     public var statementsFailed = 0
 
-    public init(model: String) {
+    public init(model: String, pricing: ModelPricing? = nil) {
         self.model = model
+        self.pricing = pricing
     }
 
+    /// US dollars; nil when the model's price is not known.
+    public var cost: Double? { pricing.map { $0.cost(of: usage) } }
+
     /// Counts one answered call.
-    mutating func record(_ response: ChatResponse, pricing: ModelPricing?) {
+    mutating func record(_ response: ChatResponse) {
         calls += 1
         usage = usage + response.usage
-        cost = pricing.map { $0.cost(of: usage) }
     }
 
     public var json: JSONValue {

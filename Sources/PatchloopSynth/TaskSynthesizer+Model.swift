@@ -7,8 +7,8 @@ import Synchronization
 final class SynthModelLedger: Sendable {
     private let state: Mutex<SynthModelUsage>
 
-    init(model: String) {
-        state = Mutex(SynthModelUsage(model: model))
+    init(model: any ChatModel) {
+        state = Mutex(SynthModelUsage(model: model.identifier, pricing: model.pricing))
     }
 
     var usage: SynthModelUsage { state.withLock { $0 } }
@@ -154,7 +154,7 @@ extension TaskSynthesizer {
     func ask(_ model: any ChatModel, _ chat: ChatRequest, ledger: SynthModelLedger, what: String) async throws -> String? {
         do {
             let response = try await model.complete(chat, timeLimit: request.modelTimeLimit)
-            ledger.update { $0.record(response, pricing: model.pricing) }
+            ledger.update { $0.record(response) }
             return response.message.content
         } catch {
             if error is CancellationError || Task.isCancelled { throw error }

@@ -115,7 +115,7 @@ public struct TaskSynthesizer: Sendable {
         let sandboxes = SandboxManager(root: sandboxRoot)
         let group = "synth-\(UUID().uuidString.prefix(8).lowercased())"
         var summary = SynthSummary(repository: root, head: head, testCommand: request.testCommand, seed: request.seed)
-        let ledger = request.model.map { SynthModelLedger(model: $0.identifier) }
+        let ledger = request.model.map { SynthModelLedger(model: $0) }
 
         // Baseline: twice at HEAD; only tests that pass both times count, the rest that differ are flaky.
         // The second run also records which tests call which functions (pytest suites).
