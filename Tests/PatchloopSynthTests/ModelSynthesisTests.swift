@@ -16,6 +16,7 @@ struct RoutedProviderServer {
 
     init(reply: @escaping @Sendable (_ prompt: String) -> String?) throws {
         server = try FakeHTTPServer { request in
+            guard request.path == "/v1/chat/completions" else { return .json(#"{"error": {"message": "unknown path"}}"#, status: 404) }
             guard let body = try? JSONValue.parse(request.body), let messages = body["messages"]?.arrayValue else {
                 return .json(#"{"error": {"message": "body is not a chat request"}}"#, status: 400)
             }
