@@ -190,6 +190,8 @@ def indent_of(text):
 def describe(path):
     with open(path, encoding="utf-8") as handle:
         source = handle.read()
+    if not source.endswith("\n"):
+        return  # a diff of its last line would need "\ No newline at end of file"; left alone as the procedural helper does
     tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
     imports = [ast.get_source_segment(source, node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
