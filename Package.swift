@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "PatchloopEnvironments", dependencies: ["PatchloopCore", "PatchloopWorkspace", "PatchloopTasks"], swiftSettings: swiftSettings),
         .target(
-            name: "PatchloopSynth", dependencies: ["PatchloopCore", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace"],
+            name: "PatchloopSynth", dependencies: ["PatchloopCore", "PatchloopModels", "PatchloopTasks", "PatchloopTools", "PatchloopWorkspace"],
             swiftSettings: swiftSettings),
         .target(
             name: "PatchloopAgent",
@@ -156,7 +156,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PatchloopSynthTests",
-            dependencies: ["PatchloopCore", "PatchloopEval", "PatchloopSynth", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting"],
+            dependencies: [
+                "PatchloopCore", "PatchloopEval", "PatchloopModels", "PatchloopSynth", "PatchloopTasks", "PatchloopWorkspace", "PatchloopTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopCore
+import PatchloopModels
 
 /// What a synthesis run did, written as `synth.json` beside the tasks.
 public struct SynthSummary: Sendable {
@@ -12,6 +13,8 @@ public struct SynthSummary: Sendable {
         public var duplicate = 0
         public var capped = 0
         public var kept = 0
+
+        public init() {}
 
         var json: JSONValue {
             [
@@ -43,6 +46,8 @@ public struct SynthSummary: Sendable {
     public var baselineSeconds = 0.0
     public var validationSeconds = 0.0
     public var duration = 0.0
+    /// With `--model`: its calls, tokens, cost, rewrites and statements.
+    public var model: SynthModelUsage?
 
     public init(repository: String, head: String, testCommand: String, seed: UInt64) {
         self.repository = repository
@@ -82,6 +87,7 @@ public struct SynthSummary: Sendable {
             "dropped_uncalled": .number(Double(droppedUncalled)), "baseline_seconds": .number(baselineSeconds),
             "seconds_per_kept_task": written.isEmpty ? .null : .number(duration / Double(written.count)),
             "validation_seconds": .number(validationSeconds), "duration": .number(duration),
+            "model": model?.json ?? .null,
         ]
     }
 
@@ -94,5 +100,64 @@ public struct SynthSummary: Sendable {
         }
         let digits = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
+
+/// What the model did in a synthesis run (`model` in `synth.json`): its calls, tokens and
+/// cost, and what became of its rewrites and statements.
+public struct SynthModelUsage: Sendable, Equatable {
+    /// The model's identifier (`provider:name`).
+    public var model: String
+    public var calls = 0
+    /// Calls that failed (HTTP errors, timeouts, unreadable answers); the run went on without them.
+    public var errors = 0
+    public var usage = TokenUsage()
+    /// The model's price; nil when it is not known.
+    public var pricing: ModelPricing?
+    /// Functions sent for a rewrite (replayed ones included).
+    public var rewritesRequested = 0
+    /// Rewrites read back from an earlier run's replies (`OUT/.model/rewrites/`) instead of asked for again.
+    public var rewritesReplayed = 0
+    /// Replies without exactly one fenced code block.
+    public var rewritesWithoutCode = 0
+    /// Rewrites that, once comments and layout are set aside, were the original body.
+    public var rewritesIdentical = 0
+    /// Rewrites that changed the signature or added code beside the function.
+    public var rewritesOutsideFunction = 0
+    public var statementsByModel = 0
+    /// Model statements that held a changed line of the gold patch: the procedural one was used.
+    public var statementsLeaking = 0
+    /// Statements the model could not write (an error or an empty answer): the procedural one was used.
+    public var statementsFailed = 0
+
+    public init(model: String, pricing: ModelPricing? = nil) {
+        self.model = model
+        self.pricing = pricing
+    }
+
+    /// US dollars; nil when the model's price is not known.
+    public var cost: Double? { pricing.map { $0.cost(of: usage) } }
+
+    /// Counts one answered call.
+    mutating func record(_ response: ChatResponse) {
+        calls += 1
+        usage = usage + response.usage
+    }
+
+    public var json: JSONValue {
+        [
+            "model": .string(model), "calls": .number(Double(calls)), "errors": .number(Double(errors)),
+            "input_tokens": .number(Double(usage.inputTokens)), "output_tokens": .number(Double(usage.outputTokens)),
+            "cost": cost.map(JSONValue.number) ?? .null,
+            "rewrites": [
+                "requested": .number(Double(rewritesRequested)), "replayed": .number(Double(rewritesReplayed)),
+                "without_code": .number(Double(rewritesWithoutCode)),
+                "identical": .number(Double(rewritesIdentical)), "outside_function": .number(Double(rewritesOutsideFunction)),
+            ],
+            "statements": [
+                "by_model": .number(Double(statementsByModel)), "leaking": .number(Double(statementsLeaking)),
+                "failed": .number(Double(statementsFailed)),
+            ],
+        ]
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PatchloopCore
+import PatchloopModels
 import PatchloopTasks
 import PatchloopTools
 import PatchloopWorkspace
@@ -30,12 +31,18 @@ public struct SynthRequest: Sendable {
     /// Run the whole suite on every candidate that breaks a test calling its function, to
     /// find FAIL_TO_PASS tests the call map missed (slower; off by default).
     public var confirmWithFullSuite: Bool
+    /// With a model: it rewrites functions (`lm_rewrite` candidates) and writes the problem statements.
+    public var model: (any ChatModel)?
+    /// Functions the model is asked to rewrite, at most.
+    public var rewrites: Int
+    /// Seconds one model call may take; nil: no limit beyond the provider's idle timeout.
+    public var modelTimeLimit: Double?
 
     public init(
         repository: String, testCommand: String, parserName: String, count: Int = 50, outputDirectory: String, workers: Int = 2,
         seed: UInt64 = 0, languages: [String] = ["python", "swift", "c"], sandboxRoot: String = "Sandboxes", isolation: CommandIsolation = .bubblewrap,
         testTimeout: Double = 900, maxPerFunction: Int = 3, maxPerFile: Int = 20, combined: Int = 0,
-        confirmWithFullSuite: Bool = false
+        confirmWithFullSuite: Bool = false, model: (any ChatModel)? = nil, rewrites: Int = 20, modelTimeLimit: Double? = nil
     ) {
         self.repository = repository
         self.testCommand = testCommand
@@ -52,6 +59,9 @@ public struct SynthRequest: Sendable {
         self.maxPerFile = maxPerFile
         self.combined = combined
         self.confirmWithFullSuite = confirmWithFullSuite
+        self.model = model
+        self.rewrites = rewrites
+        self.modelTimeLimit = modelTimeLimit
     }
 }
 
@@ -105,6 +115,7 @@ public struct TaskSynthesizer: Sendable {
         let sandboxes = SandboxManager(root: sandboxRoot)
         let group = "synth-\(UUID().uuidString.prefix(8).lowercased())"
         var summary = SynthSummary(repository: root, head: head, testCommand: request.testCommand, seed: request.seed)
+        let ledger = request.model.map { SynthModelLedger(model: $0) }
 
         // Baseline: twice at HEAD; only tests that pass both times count, the rest that differ are flaky.
         // The second run also records which tests call which functions (pytest suites).
@@ -149,6 +160,11 @@ public struct TaskSynthesizer: Sendable {
                     files: tracked.filter(PythonBugCandidates.isSourceFile), in: baselineSandbox.path, isolation: request.isolation)
                 found += generated.candidates
                 summary.filesSkipped = generated.skipped
+                if let model = request.model, let ledger, request.rewrites > 0 {
+                    found += try await rewriteCandidates(
+                        model: model, ledger: ledger, files: tracked.filter(PythonBugCandidates.isSourceFile), worktree: baselineSandbox.path,
+                        callMap: callMap, stable: stable, output: output, summary: &summary)
+                }
             }
             for file in tracked where CFamilyBugCandidates.isSourceFile(file) {
                 guard let language = CFamilyBugCandidates.language(of: file), languages.contains(language),
@@ -189,7 +205,9 @@ public struct TaskSynthesizer: Sendable {
         let ordered = candidates.sorted { ($0.file, $0.line, $0.operatorName, $0.diff) < ($1.file, $1.line, $1.operatorName, $1.diff) }
             .shuffled(using: &generator)
             .map { ($0, selection(for: $0)) }
-            .enumerated().sorted { ($0.element.1.rank, $0.offset) < ($1.element.1.rank, $1.offset) }.map(\.element)
+            // Rewrites first: the model was paid for them.
+            .enumerated().sorted { ($0.element.0.isRewrite ? 0 : 1, $0.element.1.rank, $0.offset) < ($1.element.0.isRewrite ? 0 : 1, $1.element.1.rank, $1.offset) }
+            .map(\.element)
         let selected = ordered.filter { if case .tests = $0.1 { return true } else { return false } }.count
         progress("\(ordered.count) candidates in \(Set(ordered.map(\.0.file)).count) files; \(ordered.filter { !$0.0.compiles }.count) do not compile; \(selected) run only the tests that call their function")
 
@@ -289,7 +307,7 @@ public struct TaskSynthesizer: Sendable {
                     }
                     try await write(
                         id: id, candidate: candidate, failToPass: failToPass, passToPass: passToPass, log: log, repositoryName: name,
-                        scratch: scratch, output: output)
+                        scratch: scratch, output: output, ledger: ledger)
                     perFunction[functionKey, default: 0] += 1
                     perFile[candidate.file, default: 0] += 1
                     summary.count(candidate.operatorName, \.kept)
@@ -301,6 +319,7 @@ public struct TaskSynthesizer: Sendable {
                 }
                 // Counts so far, so that a run stopped midway still tells what it did.
                 summary.duration = Date().timeIntervalSince(started)
+                summary.model = ledger?.usage
                 try? (summary.json.prettyEncoded() + "\n").write(toFile: output + "/synth.json", atomically: true, encoding: .utf8)
                 if summary.kept < request.count { startNext() }
             }
@@ -345,7 +364,7 @@ public struct TaskSynthesizer: Sendable {
             case .kept(let failToPass, let passToPass, let log):
                 try await write(
                     id: id, candidate: joined, failToPass: failToPass, passToPass: passToPass, log: log, repositoryName: name, scratch: scratch,
-                    output: output)
+                    output: output, ledger: ledger)
                 summary.count("combined", \.kept)
                 summary.written.append(id)
                 combinedWritten += 1
@@ -356,6 +375,7 @@ public struct TaskSynthesizer: Sendable {
             }
         }
         summary.duration = Date().timeIntervalSince(started)
+        summary.model = ledger?.usage
         try (summary.json.prettyEncoded() + "\n").write(toFile: output + "/synth.json", atomically: true, encoding: .utf8)
         return summary
     }
@@ -533,7 +553,7 @@ public struct TaskSynthesizer: Sendable {
     /// Commits the bug in the scratch repository and writes the task folder.
     func write(
         id: String, candidate: BugCandidate, failToPass: [String], passToPass: [String], log: String, repositoryName: String,
-        scratch: SynthScratchRepository, output: String
+        scratch: SynthScratchRepository, output: String, ledger: SynthModelLedger? = nil
     ) async throws {
         var testFiles = Set(failToPass.compactMap { test in test.range(of: "::").map { String(test[..<$0.lowerBound]) } }).sorted()
         if testFiles.isEmpty, CFamilyBugCandidates.language(of: candidate.file) != nil {
@@ -545,9 +565,17 @@ public struct TaskSynthesizer: Sendable {
             // A test name or the report's own words hold a changed line: the names alone, in a form that cannot.
             statement = ProblemStatementWriter.statement(failToPass: failToPass, log: "", goldPatch: commit.goldPatch)
         }
+        var statementSource = ProblemStatementWriter.source
+        if let model = request.model, let ledger,
+            let written = try await modelStatement(
+                model: model, ledger: ledger, candidate: candidate, failToPass: failToPass, log: log, goldPatch: commit.goldPatch)
+        {
+            statement = written
+            statementSource = ProblemStatementWriter.modelSource(model.identifier)
+        }
         let document: [String: JSONValue] = [
             "instance_id": .string(id), "repo": .string(repositoryName), "problem_statement": .string(statement),
-            "statement_source": .string(ProblemStatementWriter.source), "hints_text": "", "created_at": "", "version": "",
+            "statement_source": .string(statementSource), "hints_text": "", "created_at": "", "version": "",
             "FAIL_TO_PASS": .array(failToPass.map { .string($0) }), "PASS_TO_PASS": .array(passToPass.map { .string($0) }),
             "test_cmd": .string(request.testCommand), "log_parser": .string(request.parserName),
             "language": .string(CFamilyBugCandidates.language(of: candidate.file) ?? "python"),
@@ -585,5 +613,5 @@ public struct TaskSynthesizer: Sendable {
         return absolute == top || absolute.hasPrefix(top + "/")
     }
 
-    private func progress(_ text: String) { onProgress?(text) }
+    func progress(_ text: String) { onProgress?(text) }
 }

@@ -3,6 +3,7 @@ import Foundation
 import PatchloopAgent
 import PatchloopCore
 import PatchloopEval
+import PatchloopModels
 import PatchloopSolve
 import PatchloopSynth
 import PatchloopTasks
@@ -128,6 +129,13 @@ struct SynthTasks: AsyncParsableCommand {
             checkout is only read. \
             OUT/synth.json counts what was tried, dropped and kept. A rerun with the same --seed skips tasks already written.
 
+            Without --model, synthesis is procedural and makes no model call. With --model, the model also rewrites up to \
+            --rewrites Python functions from their signature and docstring (lm_rewrite candidates, validated like the \
+            others; a rewrite identical to the original, that does not compile, or that changes code outside its function \
+            is dropped) and writes each task's problem statement from the failing tests' output (never the diff); a \
+            statement that holds a line of the fix, or a failed call, falls back to the procedural one. synth.json's \
+            "model" counts calls, errors, tokens and cost.
+
             Exit codes: 0 done (even with fewer tasks than --count); 2 usage error, or a suite that does not run or \
             where nothing passes; 3 infrastructure error.
             """)
@@ -162,11 +170,13 @@ struct SynthTasks: AsyncParsableCommand {
     @Flag(help: "Also run the whole suite on each candidate that breaks a test calling its function (finds every FAIL_TO_PASS test; slower).")
     var fullSuite = false
 
-    @Option(help: "A model for LM rewrites and statements (not supported yet).")
-    var model: String?
+    @Option(help: "With --model: functions the model is asked to rewrite (lm_rewrite candidates), at most; one call each.")
+    var rewrites: Int = 20
 
     @Option(help: "Seconds the baseline test run may take.")
     var testTimeout: Double = 900
+
+    @OptionGroup(title: "Model (optional: LM rewrites and model-written problem statements)") var model: ModelOptions
 
     @OptionGroup var sandbox: SandboxOptions
 
@@ -176,7 +186,7 @@ struct SynthTasks: AsyncParsableCommand {
     func validate() throws {
         try OptionRange.workers(workers)
         guard count > 0 else { throw CLIError("--count must be at least 1") }
-        if model != nil { throw CLIError("--model: LM rewrites are not implemented yet; run without --model for procedural bugs") }
+        try OptionRange.count(rewrites, "--rewrites", from: 0, to: 100_000)
     }
 
     func run() async throws {
@@ -193,11 +203,21 @@ struct SynthTasks: AsyncParsableCommand {
             guard let parser = testParser ?? detected.parserName, parser != "exit-status" else {
                 throw CLIError("synthesis needs per-test results: give --test-parser (one of \(TestLogParsers.names.joined(separator: ", ")))")
             }
+            // Only with --model: synthesis without one is procedural and costs nothing.
+            var chatModel: (any ChatModel)?
+            if model.model != nil {
+                var configuration = try model.configuration()
+                // Rewrites and statements are plain text: no tool calls, no constrained decoding.
+                configuration.toolMode = .native
+                configuration = try await configuration.preparingServer()
+                printError(await configuration.readinessLine())
+                chatModel = try ModelRegistry.standard.model(configuration, for: ModelContext(taskName: "tasks synth"))
+            }
             let request = SynthRequest(
                 repository: repo, testCommand: detected.command, parserName: parser, count: count, outputDirectory: out, workers: workers,
                 seed: seed, languages: languages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                 sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), testTimeout: testTimeout, combined: combined,
-                confirmWithFullSuite: fullSuite)
+                confirmWithFullSuite: fullSuite, model: chatModel, rewrites: rewrites)
             let summary: SynthSummary
             do {
                 summary = try await TaskSynthesizer(request: request, onProgress: { printError($0) }).run()
@@ -209,6 +229,15 @@ struct SynthTasks: AsyncParsableCommand {
                 "\(summary.written.count) tasks written (\(summary.alreadyWritten) already there) to \(out): \(total.tried) candidates tried, "
                     + "\(total.notCompiling) did not compile, \(total.breaksNothing) broke nothing, \(total.slow) timed out, "
                     + "\(total.duplicate) duplicates, \(total.capped) over a cap; " + String(format: "%.1f s", summary.duration))
+            if let usage = summary.model {
+                let rewrites = summary.perOperator[FunctionRewriter.operatorName] ?? SynthSummary.Counts()
+                printError(
+                    "model \(usage.model): \(usage.calls) calls, \(usage.errors) errors, \(usage.usage.totalTokens) tokens"
+                        + (usage.cost.map { String(format: ", $%.4f", $0) } ?? "") + "; rewrites: \(rewrites.kept) kept of \(usage.rewritesRequested) asked "
+                        + "(\(rewrites.notCompiling) did not compile, \(usage.rewritesIdentical) identical, \(usage.rewritesOutsideFunction) outside the function, "
+                        + "\(rewrites.breaksNothing) broke nothing); statements: \(usage.statementsByModel) by the model, "
+                        + "\(usage.statementsLeaking) leaked the fix, \(usage.statementsFailed) failed (procedural instead)")
+            }
             if json { print(summary.json.prettyEncoded()) }
             return 0
         }
