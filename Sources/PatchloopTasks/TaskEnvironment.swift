@@ -232,7 +232,7 @@ public struct EnvironmentActivation: Sendable, Hashable {
     }
 
     /// The per-attempt layer's folder in the worktree (see `EnvironmentSpec.installPerAttempt`).
-    public static let layerFolder = ".patchloop-venv"
+    public static let layerFolder = PatchPaths.layerFolder
 
     /// The activation of a venv whose install runs per attempt: `install` goes into a
     /// writable venv in the worktree that sees the read-only environment's packages

@@ -130,9 +130,14 @@ public enum PatchPaths {
         for component in components {
             if component == ".." { return "climbs out of the tree through '..'" }
             if isGitDirectoryName(component) { return "is inside a .git folder, which no patch may touch" }
+            // The per-attempt install's layer: a patch that rewrote its `pytest` would grade itself.
+            if component == layerFolder { return "is inside \(layerFolder), the environment Patchloop installs per attempt, which no patch may touch" }
         }
         return nil
     }
+
+    /// The folder of an attempt's per-attempt install (`EnvironmentActivation.layerFolder`).
+    public static let layerFolder = ".patchloop-venv"
 
     /// `.git`, in any case, with the trailing dots or spaces some file systems drop.
     public static func isGitDirectoryName<S: StringProtocol>(_ component: S) -> Bool {

@@ -46,7 +46,7 @@ struct WorktreeGitTests {
         await manager.remove(sandbox)
     }
 
-    @Test("a patch naming .git, an absolute path or .. is refused before any program applies it")
+    @Test("a patch naming .git, the per-attempt install's layer, an absolute path or .. is refused before any program applies it")
     func patchPathsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -61,6 +61,8 @@ struct WorktreeGitTests {
             "--- a/../x\n+++ b/../x\n@@ -0,0 +1 @@\n+x\n",
             "Index: .git/hooks/post-checkout\n*** .git/hooks/post-checkout\n--- .git/hooks/post-checkout\n",
             "diff --git \"a/.git/config\" \"b/.git/config\"\n",
+            // The per-attempt install's layer: rewriting its `pytest` would make any patch pass.
+            "--- a/.patchloop-venv/bin/pytest\n+++ b/.patchloop-venv/bin/pytest\n@@ -1 +1 @@\n-#!/v/bin/python\n+#!/bin/true\n",
         ]
         for patch in hostile {
             let application = try await sandbox.apply(patch: patch, isolation: .bubblewrap)
