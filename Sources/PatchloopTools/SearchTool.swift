@@ -189,7 +189,8 @@ public struct SearchTool: Tool {
         let listing = try await context.git?.runOutcome(["ls-files", "--cached", "--others", "--exclude-standard", "-z"], timeout: 60)
         var files: [String]
         if let listing, listing.succeeded {
-            files = listing.standardOutput.text.split(separator: "\0").map(String.init)
+            // The per-attempt install's layer is not the repository's (ripgrep skips it as a dot-folder).
+            files = listing.standardOutput.text.split(separator: "\0").map(String.init).filter { !$0.hasPrefix(PatchPaths.layerFolder + "/") }
         } else {
             // No git to ask: every file, but never what lies inside a `.git`.
             files = ((FileManager.default.enumerator(atPath: root)?.allObjects as? [String]) ?? [])

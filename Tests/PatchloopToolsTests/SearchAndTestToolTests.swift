@@ -13,6 +13,8 @@ struct SearchToolTests {
         "docs/notes.md": "handler docs\n",
         "build/generated.py": "def handler(): pass\n",
         ".gitignore": "build/\n",
+        // The per-attempt install's layer: never searched.
+        ".patchloop-venv/lib/site.py": "def handler_in_layer(x): pass\n",
     ]
 
     func workspace(ripgrep: Bool) async throws -> Workspace {
