@@ -108,7 +108,7 @@ public struct SandboxManager: Sendable {
     public static let artifactPatterns = [
         "__pycache__/", "*.pyc", "*.pyo", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/", ".hypothesis/", ".benchmarks/",
         ".build/", ".swiftpm/", "*.o", "*.gcda", "*.gcno", ".patchloop-home/",
-        ".patchloop-venv/", "*.egg-info/",
+        ".patchloop-venv/", "*.egg-info/", ".tox/",
     ]
 
     public init(root: String) {

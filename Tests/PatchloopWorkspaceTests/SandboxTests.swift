@@ -23,6 +23,9 @@ struct SandboxTests {
         try "junk".write(toFile: sandbox.path + "/src/__pycache__/a.cpython-311.pyc", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: sandbox.path + "/.pytest_cache", withIntermediateDirectories: true)
         try "junk".write(toFile: sandbox.path + "/.pytest_cache/v", atomically: true, encoding: .utf8)
+        // tox (Sphinx's test command) keeps its state in .tox/ of the worktree.
+        try FileManager.default.createDirectory(atPath: sandbox.path + "/.tox/py39/tmp", withIntermediateDirectories: true)
+        try "junk".write(toFile: sandbox.path + "/.tox/py39/tmp/state", atomically: true, encoding: .utf8)
 
         let patch = try await sandbox.diff()
         #expect(patch.contains("diff --git a/src/a.py b/src/a.py"))
@@ -31,6 +34,7 @@ struct SandboxTests {
         #expect(patch.contains("GIT binary patch"))
         #expect(!patch.contains("__pycache__"))
         #expect(!patch.contains(".pytest_cache"))
+        #expect(!patch.contains(".tox"))
         #expect(try await sandbox.changedPaths().sorted() == ["blob.bin", "src/a.py", "src/new.py"])
 
         // The patch applies to a fresh checkout of the base and reproduces the files.
