@@ -170,8 +170,8 @@ struct SynthTasks: AsyncParsableCommand {
     @Flag(help: "Also run the whole suite on each candidate that breaks a test calling its function (finds every FAIL_TO_PASS test; slower).")
     var fullSuite = false
 
-    @Option(help: "With --model: functions the model is asked to rewrite (lm_rewrite candidates), at most; one call each.")
-    var rewrites: Int = 20
+    @Option(help: "With --model: functions the model is asked to rewrite (lm_rewrite candidates), at most; one call each (default: 20).")
+    var rewrites: Int?
 
     @Option(help: "Seconds the baseline test run may take.")
     var testTimeout: Double = 900
@@ -186,7 +186,11 @@ struct SynthTasks: AsyncParsableCommand {
     func validate() throws {
         try OptionRange.workers(workers)
         guard count > 0 else { throw CLIError("--count must be at least 1") }
-        try OptionRange.count(rewrites, "--rewrites", from: 0, to: 100_000)
+        if let rewrites {
+            try OptionRange.count(rewrites, "--rewrites", from: 0, to: 100_000)
+            // Without a model there is nobody to ask: say so rather than run a procedural synthesis the user did not mean.
+            guard model.model != nil else { throw CLIError("--rewrites asks a model for function rewrites: give --model too") }
+        }
     }
 
     func run() async throws {
@@ -217,7 +221,7 @@ struct SynthTasks: AsyncParsableCommand {
                 repository: repo, testCommand: detected.command, parserName: parser, count: count, outputDirectory: out, workers: workers,
                 seed: seed, languages: languages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                 sandboxRoot: sandbox.sandboxRoot, isolation: try await sandbox.isolation(), testTimeout: testTimeout, combined: combined,
-                confirmWithFullSuite: fullSuite, model: chatModel, rewrites: rewrites)
+                confirmWithFullSuite: fullSuite, model: chatModel, rewrites: rewrites ?? 20)
             let summary: SynthSummary
             do {
                 summary = try await TaskSynthesizer(request: request, onProgress: { printError($0) }).run()

@@ -253,4 +253,21 @@ struct SynthModelCommandTests {
         let task = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: output + "/" + id + "/task.json")))
         #expect(task["statement_source"]?.stringValue == "model:openai-compatible:fake")
     }
+
+    @Test("--rewrites without --model is a usage error (exit 2) that names the missing option, and writes nothing")
+    func rewritesWithoutModel() async throws {
+        let directory = try TemporaryDirectory(prefix: "synth")
+        defer { directory.remove() }
+        let executable = PackageLocation.executable
+        try #require(FileManager.default.isExecutableFile(atPath: executable), "build the patchloop executable first (swift build)")
+        let output = directory.path + "/synth"
+        let run = try await ProcessRunner().run(
+            ProcessSpec(
+                executable: executable,
+                arguments: ["tasks", "synth", "--repo", directory.path, "--test-cmd", "true", "--rewrites", "5", "--out", output],
+                environment: ProcessEnvironment.allowListed(), timeout: 120, mergeStandardError: true))
+        #expect(run.exitCode == 2, "\(run.standardOutput.text)")
+        #expect(run.standardOutput.text.contains("--rewrites asks a model"), "\(run.standardOutput.text)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
 }
