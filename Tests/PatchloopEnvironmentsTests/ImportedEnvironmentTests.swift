@@ -42,8 +42,39 @@ struct ImportedEnvironmentTests {
         #expect(astropy.document["environment"] == nil, "its compiled extensions need an install a read-only venv cannot take")
         let xarray = try venvs.task(from: Self.row(repo: "pydata/xarray", version: "0.12", id: "pydata__xarray-4094"), where_: "row")
         #expect(xarray.document["environment"] == nil, "conda-only packages")
-        let sphinx = try venvs.task(from: Self.row(repo: "sphinx-doc/sphinx", version: "3.5", id: "sphinx-doc__sphinx-8721"), where_: "row")
-        #expect(sphinx.document["environment"] == nil, "its frozen environment lacks what its install brings")
+    }
+
+    @Test("a Sphinx row gets its frozen environment plus the sphinxcontrib packages it lacks, capped as SWE-bench's setup.py edits cap them, and -rA")
+    func sphinxRows() throws {
+        let importer = SWEbenchImporter(repositoriesDirectory: "/repos")
+        func spec(_ version: String, _ id: String) throws -> EnvironmentSpec {
+            let task = try importer.task(from: Self.row(repo: "sphinx-doc/sphinx", version: version, id: id), where_: "row")
+            // SWE-bench's image has -rA written into tox.ini; here it goes into tox's posargs, the worktree untouched.
+            #expect(task.document["test_cmd"]?.stringValue?.hasPrefix("tox --current-env -epy39 -v -- -rA") == true)
+            return try EnvironmentSpec.parse(try #require(task.document["environment"], "\(id) has no environment"), where_: "row")
+        }
+        // sphinx-doc__sphinx-8721 is in Verified: Jinja2 and alabaster as its setup.py edits capped them.
+        let verified = try spec("3.5", "sphinx-doc__sphinx-8721")
+        #expect(verified.python == "3.9" && verified.pip.contains("jinja2==2.11.3") && verified.pip.contains("alabaster==0.7.11"))
+        #expect(verified.pip.contains("tox==4.16.0") && verified.pip.contains("tox-current-env==0.0.11"))
+        #expect(verified.pip.contains("sphinxcontrib-applehelp==1.0.4") && verified.pip.contains("sphinxcontrib-serializinghtml==1.1.5"))
+        #expect(verified.pip.contains("docutils==0.21.2"), "a Verified instance keeps its own frozen docutils")
+        #expect(!verified.installPerAttempt)
+        // A Lite-only version takes the environment of the Verified instance numbered nearest, with the docutils of 2023.
+        let lite = try spec("3.1", "sphinx-doc__sphinx-7738")
+        #expect(lite.pip.contains("jinja2==2.11.3") && lite.pip.contains("sphinxcontrib-devhelp==1.0.2"))
+        #expect(lite.pip.contains("docutils==0.20.1") && !lite.pip.contains("docutils==0.21.2"))
+        // From 5.0 the caps are the later ones; from 5.3 (pyproject.toml) none.
+        let five = try spec("5.0", "sphinx-doc__sphinx-10325")
+        #expect(five.pip.contains("sphinxcontrib-htmlhelp==2.0.4") && five.pip.contains("sphinxcontrib-applehelp==2.0.0"))
+        let seven = try spec("7.1", "sphinx-doc__sphinx-11445")
+        #expect(seven.pip.contains("sphinxcontrib-htmlhelp==2.1.0") && seven.pip.contains("sphinxcontrib-serializinghtml==2.0.0"))
+        #expect(Set(seven.pip.map { $0.split(separator: "=")[0].lowercased() }).count == seven.pip.count, "one pin per package")
+        // With SWE-bench's images the command is SWE-bench's own: the image's tox.ini has -rA.
+        let images = SWEbenchImporter(repositoriesDirectory: "/repos", environments: .swebenchImages)
+        let imaged = try images.task(from: Self.row(repo: "sphinx-doc/sphinx", version: "3.5", id: "sphinx-doc__sphinx-8721"), where_: "row")
+        #expect(imaged.document["test_cmd"]?.stringValue == "tox --current-env -epy39 -v --")
+        #expect(imaged.document["test_cmd"]?.stringValue?.contains("-rA") == false)
     }
 
     @Test("pytest and flask rows (src/ layouts) get their frozen environment, installed per attempt, with their offline build requirements")
@@ -97,6 +128,15 @@ struct ImportedEnvironmentTests {
         // SymPy's pins come from conda's packages (mpmath, flake8), not from its pip section alone.
         let sympy = try spec("sympy/sympy", "1.7", "sympy__sympy-20590")
         #expect(sympy.pip.contains("mpmath==1.3.0") && sympy.pip.contains("flake8==7.1.1"))
+        // pylint 2.13 is not in Verified: a later version's environment, with the astroid and toml of its own files.
+        let pylint = try spec("pylint-dev/pylint", "2.13", "pylint-dev__pylint-5859")
+        #expect(pylint.pip.contains("astroid==2.9.3") && pylint.pip.contains("toml==0.10.2"))
+        #expect(pylint.pip.filter { $0.hasPrefix("astroid==") }.count == 1)
+        // Its tests find modules by path: installed per attempt, the checkout on sys.path as setuptools 62 put it.
+        #expect(pylint.installPerAttempt && pylint.install == ["python -m pip install --no-deps -e . --config-settings editable_mode=compat"])
+        // A 2.15 row outside Verified: the astroid its own commit pins; a Verified one keeps its frozen pins.
+        #expect(try spec("pylint-dev/pylint", "2.15", "pylint-dev__pylint-7993").pip.contains("astroid==2.12.13"))
+        #expect(try spec("pylint-dev/pylint", "2.15", "pylint-dev__pylint-7080").pip.contains("astroid==2.11.7"))
         // A repository version SWE-bench Verified does not cover falls back to the per-version spec.
         let old = try spec("sympy/sympy", "1.2", "sympy__sympy-15011")
         #expect(old.python == "3.9" && old.pip.contains("mpmath==1.3.0"))

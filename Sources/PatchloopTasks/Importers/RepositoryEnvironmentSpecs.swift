@@ -18,9 +18,8 @@ import PatchloopCore
 /// (`install_per_attempt`), offline, with the build requirements added to the environment.
 ///
 /// Repositories whose environment a venv cannot give (compiled extensions built by the
-/// install: astropy, matplotlib, scikit-learn; conda-only packages: xarray; Sphinx, whose
-/// frozen environment lacks what its install brings) are left without one: give them an
-/// image, or write the environment by hand.
+/// install: astropy, matplotlib, scikit-learn; conda-only packages: xarray) are left
+/// without one: give them an image, or write the environment by hand.
 public enum RepositoryEnvironmentSpecs {
     /// Which environment the importer writes.
     public enum Kind: String, Sendable, CaseIterable {
@@ -65,10 +64,12 @@ public enum RepositoryEnvironmentSpecs {
     /// The venv spec for an instance of `repo` at `version`; nil where SWE-bench's does not translate.
     public static func venv(repo: String, version: String, instanceID: String = "") -> EnvironmentSpec? {
         if let spec = srcLayout(repo: repo, version: version, instanceID: instanceID) { return spec }
+        if repo == "sphinx-doc/sphinx" { return sphinx(version: version, instanceID: instanceID) }
         if let environment = frozen.environment(instanceID: instanceID, repo: repo, version: version) {
             // Django's tests expect a UTF-8 locale (SWE-bench exports en_US.UTF-8, which this machine may lack).
             let variables = repo == "django/django" ? ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf8"] : [:]
             let install = repo == "mwaskom/seaborn" && version != "0.11" ? "python -m pip install -e .[dev]" : "python -m pip install -e ."
+            if repo == "pylint-dev/pylint" { return pylint(environment, version: version, instanceID: instanceID) }
             return EnvironmentSpec(python: environment.python, pip: environment.pip, install: [install], variables: variables)
         }
         switch repo {
@@ -87,6 +88,40 @@ public enum RepositoryEnvironmentSpecs {
         default:
             return nil
         }
+    }
+
+    /// pylint rows outside Verified take the environment of the Verified instance numbered
+    /// nearest; these pins are where their own base commit differs, read from its
+    /// `requirements_test_min.txt` (astroid, pinned per commit: SWE-bench's spec installs that
+    /// file) and `setup.cfg` (2.13 still requires toml), with the wrapt that astroid 2.9
+    /// accepts (below 1.14). By version, then by instance.
+    static let pylintPins: [String: [String]] = [
+        "2.13": ["astroid==2.9.3", "toml==0.10.2", "wrapt==1.13.3"],
+        "pylint-dev__pylint-7114": ["astroid==2.12.2"], "pylint-dev__pylint-7228": ["astroid==2.12.2"],
+        "pylint-dev__pylint-7993": ["astroid==2.12.13"],
+    ]
+
+    /// pylint: installed per attempt, as a path entry. Its tests find checkers and test
+    /// modules by file path through `sys.path` (astroid's `modpath_from_file`) and run
+    /// `python -m pylint` with their own `PYTHONPATH`, so the worktree must be on the path
+    /// the way SWE-bench's images have it: pylint's build pins setuptools 62, whose
+    /// `develop` adds the checkout to `sys.path`. `editable_mode=compat` gives the same with
+    /// today's setuptools (its default, an import hook, hides the checkout from `sys.path`).
+    static func pylint(_ environment: (python: String, pip: [String]), version: String, instanceID: String) -> EnvironmentSpec {
+        var pip = environment.pip
+        if frozen.instances[instanceID] == nil {
+            for key in [version, instanceID] { if let pins = pylintPins[key] { pip = replacingPins(pip, with: pins) } }
+        }
+        return EnvironmentSpec(
+            python: environment.python, pip: pip, install: ["python -m pip install --no-deps -e . --config-settings editable_mode=compat"],
+            installPerAttempt: true)
+    }
+
+    /// `pip` with each of `pins` in place of the pin of the same package, or added.
+    static func replacingPins(_ pip: [String], with pins: [String]) -> [String] {
+        func name(_ pin: String) -> String { String(pin.split(separator: "=")[0]).lowercased() }
+        let replaced = Set(pins.map(name))
+        return pip.filter { !replaced.contains(name($0)) } + pins
     }
 
     /// SWE-bench's `pip_packages` for pytest versions (`SPECS_PYTEST`), where no frozen environment covers the version.
@@ -166,6 +201,43 @@ public enum RepositoryEnvironmentSpecs {
         default:
             return nil
         }
+    }
+
+    /// Sphinx: the frozen environment plus the sphinxcontrib packages it lacks.
+    ///
+    /// SWE-bench's Sphinx environments were recorded after `pip install -e .[test]` (they hold
+    /// the install's Jinja2, alabaster and docutils, capped by the per-version `sed` edits of
+    /// `setup.py`), but without a single `sphinxcontrib-*` package, which Sphinx imports on
+    /// start. These are what pip resolves under those caps: up to 4.4 every cap is below the
+    /// releases that require Sphinx 5; from 4.5 the uncapped ones are at their 2.0.0 (Sphinx
+    /// no longer a dependency); from 5.3 (`pyproject.toml`, no `setup.py` to edit) nothing is
+    /// capped. A row outside Verified, whose environment is a neighbour's, gets docutils
+    /// 0.20.1 where the neighbour has 0.21: SWE-bench made its FAIL_TO_PASS and PASS_TO_PASS
+    /// lists in 2023, before docutils 0.21 changed the manual-page writer's output that
+    /// sphinx-doc__sphinx-8273's `test_captioned_code_block` compares (it fails with 0.21.2,
+    /// passes with 0.20.1). (`-rA`, which SWE-bench adds to `tox.ini`, is in the test command.)
+    static func sphinx(version: String, instanceID: String) -> EnvironmentSpec? {
+        guard let environment = frozen.environment(instanceID: instanceID, repo: "sphinx-doc/sphinx", version: version) else { return nil }
+        let number = version.split(separator: ".").compactMap { Int($0) }
+        let release = (number.first ?? 0) * 100 + (number.dropFirst().first ?? 0)
+        let contrib: [String: String]
+        switch release {
+        case ..<405:
+            contrib = ["applehelp": "1.0.4", "devhelp": "1.0.2", "jsmath": "1.0.1", "qthelp": "1.0.3", "htmlhelp": "2.0.1", "serializinghtml": "1.1.5"]
+        case ..<500:
+            contrib = ["applehelp": "2.0.0", "devhelp": "2.0.0", "jsmath": "1.0.1", "qthelp": "2.0.0", "htmlhelp": "2.0.1", "serializinghtml": "1.1.5"]
+        case ..<503:
+            contrib = ["applehelp": "2.0.0", "devhelp": "2.0.0", "jsmath": "1.0.1", "qthelp": "2.0.0", "htmlhelp": "2.0.4", "serializinghtml": "1.1.9"]
+        default:
+            contrib = ["applehelp": "2.0.0", "devhelp": "2.0.0", "jsmath": "1.0.1", "qthelp": "2.0.0", "htmlhelp": "2.1.0", "serializinghtml": "2.0.0"]
+        }
+        let pins = contrib.sorted { $0.key < $1.key }.map { "sphinxcontrib-\($0.key)==\($0.value)" }
+            .filter { pin in !environment.pip.contains { $0.lowercased().hasPrefix(pin.split(separator: "=")[0] + "==") } }
+        var pip = environment.pip
+        if frozen.instances[instanceID] == nil, let docutils = pip.firstIndex(where: { $0.lowercased().hasPrefix("docutils==0.21") }) {
+            pip[docutils] = "docutils==0.20.1"
+        }
+        return EnvironmentSpec(python: environment.python, pip: pip + pins, install: ["python -m pip install -e .[test]"])
     }
 
     /// SWE-bench's published image for an instance (`__` becomes `_1776_`, lower-cased), as

@@ -10,11 +10,15 @@ public struct RepositoryTestSpec: Sendable, Hashable {
     public var logParser: String
     /// Test directives are Django module labels (`auth_tests.test_validators`) instead of paths.
     public var usesDjangoLabels: Bool
+    /// Arguments put before the directives when the tests run outside SWE-bench's image, whose
+    /// set-up edited the checkout for them (Sphinx: `-rA`, which the image's `tox.ini` gained by `sed`).
+    public var argumentsOutsideImage: [String]
 
-    public init(testCommand: String, logParser: String, usesDjangoLabels: Bool = false) {
+    public init(testCommand: String, logParser: String, usesDjangoLabels: Bool = false, argumentsOutsideImage: [String] = []) {
         self.testCommand = testCommand
         self.logParser = logParser
         self.usesDjangoLabels = usesDjangoLabels
+        self.argumentsOutsideImage = argumentsOutsideImage
     }
 }
 
@@ -48,7 +52,10 @@ public enum RepositoryTestSpecs {
         case "mwaskom/seaborn":
             return RepositoryTestSpec(testCommand: "pytest --no-header -rA", logParser: parser)
         case "sphinx-doc/sphinx":
-            return RepositoryTestSpec(testCommand: "tox --current-env -epy39 -v --", logParser: parser)
+            // SWE-bench's pre_install runs `sed -i 's/pytest/pytest -rA/' tox.ini`; outside its image the same
+            // `-rA` goes after `--`, into tox's {posargs} on the pytest line, leaving the worktree as it is.
+            // (PYTEST_ADDOPTS would not do: the tox.ini of Sphinx 3.2–3.4 sets it, overriding the caller's.)
+            return RepositoryTestSpec(testCommand: "tox --current-env -epy39 -v --", logParser: parser, argumentsOutsideImage: ["-rA"])
         default:
             return RepositoryTestSpec(testCommand: pytest, logParser: parser)
         }

@@ -128,7 +128,8 @@ public struct SWEbenchImporter: Sendable {
             throw TaskImportError("log parser '\(logParser)' is unknown; known parsers: \(TestLogParsers.names.joined(separator: ", "))")
         }
         let directives = RepositoryTestSpecs.testDirectives(testPatch: testPatch, djangoLabels: spec.usesDjangoLabels)
-        let testCommand = ([testCommandOverride ?? spec.testCommand] + directives).joined(separator: " ")
+        let extra = testCommandOverride == nil && environments != .swebenchImages ? spec.argumentsOutsideImage : []
+        let testCommand = ([testCommandOverride ?? spec.testCommand] + extra + directives).joined(separator: " ")
 
         document["repo_path"] = .string(repositoriesDirectory + "/" + repo.replacingOccurrences(of: "/", with: "__"))
         document["test_cmd"] = .string(testCommand)
