@@ -447,6 +447,20 @@ public struct SandboxManager: Sendable {
         }.map { folder + "/" + $0 }
     }
 
+    /// The sandbox names that have something left in `Sandboxes/<group>/`: a folder, its
+    /// marker or a checkout's index.
+    public func leftoverNames(group: String) -> Set<String> {
+        guard SafeName.isSafe(group) else { return [] }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + group)) ?? []
+        return Set(
+            entries.map { entry in
+                for suffix in [".patchloop", ".index"] where entry.hasPrefix(".") && entry.hasSuffix(suffix) {
+                    return String(entry.dropFirst().dropLast(suffix.count))
+                }
+                return entry
+            })
+    }
+
     /// Whether `Sandboxes/<group>/<name>` exists.
     public func hasLeftover(group: String, name: String) -> Bool {
         guard SafeName.isSafe(group), SafeName.isSafe(name) else { return false }

@@ -85,9 +85,17 @@ struct ValidateTasks: AsyncParsableCommand {
                 }
             }
             if Interruption.signal != nil {
-                // Every worker has finished its own cleanup; what killed git commands left between them goes now.
+                // Every worker has finished its own cleanup, each beside the others; what is left
+                // between them goes now, one task after another, so no two cleanups race.
                 let sandboxes = configuration.sandboxes
                 let group = configuration.runID
+                let runner = validator.runner
+                let left = sandboxes.leftoverNames(group: group)
+                let stopped = tasks.filter { left.contains("\($0.instanceID)-gold") || left.contains("\($0.instanceID)-empty") }
+                for task in stopped {
+                    await sandboxes.removeInterrupted(
+                        group: group, names: ["\(task.instanceID)-gold", "\(task.instanceID)-empty"], base: { try await runner.base(for: task) })
+                }
                 await Task.detached { await sandboxes.sweepRegistrations(group: group) }.value
                 printError("interrupted: \(verdicts.count) of \(tasks.count) tasks validated; the rest were stopped and their worktrees removed")
                 return Interruption.exitCode ?? 130

@@ -183,6 +183,9 @@ struct InterruptAndLockTests {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
             return entry + " " + files.map { $0 + "=" + ((try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)) ?? "?") }.joined(separator: ", ")
         }
-        #expect(left.folders.isEmpty && left.registrations.isEmpty, "left: \(left) \(details)")
+        let contents = left.folders.map { folder in
+            folder + ": " + ((FileManager.default.enumerator(atPath: sandboxes + "/" + folder)?.allObjects as? [String]) ?? []).prefix(20).joined(separator: " ")
+        }
+        #expect(left.folders.isEmpty && left.registrations.isEmpty, "left: \(left) \(details) \(contents)")
     }
 }
