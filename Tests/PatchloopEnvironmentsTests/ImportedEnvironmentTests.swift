@@ -29,7 +29,7 @@ struct ImportedEnvironmentTests {
         #expect(try EnvironmentSpec.parse(try #require(later.document["environment"]), where_: "row").key == spec.key)
     }
 
-    @Test("SWE-bench's image names on request; no environment for a repository whose spec does not translate")
+    @Test("SWE-bench's image names on request; no environment for a repository whose spec does not translate; xarray's, resolved")
     func imagesAndUnknownRepositories() throws {
         let images = SWEbenchImporter(repositoriesDirectory: "/repos", environments: .swebenchImages)
         let task = try images.task(from: Self.row(repo: "sympy/sympy", version: "1.1", id: "sympy__sympy-13031"), where_: "row")
@@ -40,8 +40,13 @@ struct ImportedEnvironmentTests {
         let venvs = SWEbenchImporter(repositoriesDirectory: "/repos")
         let astropy = try venvs.task(from: Self.row(repo: "astropy/astropy", version: "4.3", id: "astropy__astropy-12907"), where_: "row")
         #expect(astropy.document["environment"] == nil, "its compiled extensions need an install a read-only venv cannot take")
+        // xarray's conda environment, as pins pip installs together: SWE-bench's own pins kept, one pin per package.
         let xarray = try venvs.task(from: Self.row(repo: "pydata/xarray", version: "0.12", id: "pydata__xarray-4094"), where_: "row")
-        #expect(xarray.document["environment"] == nil, "conda-only packages")
+        let xarraySpec = try EnvironmentSpec.parse(try #require(xarray.document["environment"]), where_: "row")
+        #expect(xarraySpec.python == "3.10")
+        #expect(["numpy==1.23.0", "pandas==1.5.3", "dask==2022.8.1", "pytest==7.4.0", "findlibs==0.1.3"].allSatisfy(xarraySpec.pip.contains))
+        #expect(!xarraySpec.pip.contains { $0.lowercased().hasPrefix("cdms2") || $0.lowercased().hasPrefix("distributed==") })
+        #expect(Set(xarraySpec.pip.map { $0.split(separator: "=")[0].lowercased() }).count == xarraySpec.pip.count)
     }
 
     @Test("a Sphinx row gets its frozen environment plus the sphinxcontrib packages it lacks, capped as SWE-bench's setup.py edits cap them, and -rA")

@@ -17,9 +17,12 @@ import PatchloopCore
 /// version module their code imports, so their install runs per attempt
 /// (`install_per_attempt`), offline, with the build requirements added to the environment.
 ///
+/// xarray's frozen environments are conda's; the generator turns them into pins pip
+/// installs together (SWE-bench's pip pins kept, conda-only packages left out).
+///
 /// Repositories whose environment a venv cannot give (compiled extensions built by the
-/// install: astropy, matplotlib, scikit-learn; conda-only packages: xarray) are left
-/// without one: give them an image, or write the environment by hand.
+/// install: astropy, matplotlib, scikit-learn) are left without one: give them an image,
+/// or write the environment by hand.
 public enum RepositoryEnvironmentSpecs {
     /// Which environment the importer writes.
     public enum Kind: String, Sendable, CaseIterable {
