@@ -69,10 +69,10 @@ public enum RepositoryEnvironmentSpecs {
         if let spec = srcLayout(repo: repo, version: version, instanceID: instanceID) { return spec }
         if repo == "sphinx-doc/sphinx" { return sphinx(version: version, instanceID: instanceID) }
         if let environment = frozen.environment(instanceID: instanceID, repo: repo, version: version) {
+            if repo == "pylint-dev/pylint" { return pylint(environment, version: version, instanceID: instanceID) }
             // Django's tests expect a UTF-8 locale (SWE-bench exports en_US.UTF-8, which this machine may lack).
             let variables = repo == "django/django" ? ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf8"] : [:]
             let install = repo == "mwaskom/seaborn" && version != "0.11" ? "python -m pip install -e .[dev]" : "python -m pip install -e ."
-            if repo == "pylint-dev/pylint" { return pylint(environment, version: version, instanceID: instanceID) }
             return EnvironmentSpec(python: environment.python, pip: environment.pip, install: [install], variables: variables)
         }
         switch repo {
