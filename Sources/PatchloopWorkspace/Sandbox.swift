@@ -312,9 +312,11 @@ public struct SandboxManager: Sendable {
             try await checkoutGit.run(["-c", "checkout.workers=0", "read-tree", "--reset", "-u", base.commit])
             return Sandbox(path: path, base: base, git: checkoutGit, excludesFile: excludesFile)
         } catch {
-            // Only what this call made: the folder it created (with what read-tree wrote) and the index.
+            // Only what this call made: the folder it created (with what read-tree wrote) and the index
+            // (with the lock a killed read-tree leaves).
             try? FileManager.default.removeItem(atPath: path)
             try? FileManager.default.removeItem(atPath: index)
+            try? FileManager.default.removeItem(atPath: index + ".lock")
             try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
             throw error
         }
@@ -365,6 +367,7 @@ public struct SandboxManager: Sendable {
             // Nothing of a plain checkout is registered in the repository: no git, no lock.
             try? FileManager.default.removeItem(atPath: sandbox.path)
             try? FileManager.default.removeItem(atPath: index)
+            try? FileManager.default.removeItem(atPath: index + ".lock")
         } else {
             await removeWorktree(sandbox)
         }
@@ -398,7 +401,9 @@ public struct SandboxManager: Sendable {
         let registrations = SandboxManager.registrations(of: path, in: base)
         guard FileManager.default.fileExists(atPath: marker) || !registrations.isEmpty else { return }
         try? FileManager.default.removeItem(atPath: path)
+        // A git command killed while it held the checkout's index leaves `<index>.lock` beside it.
         try? FileManager.default.removeItem(atPath: indexPath(group: group, name: name))
+        try? FileManager.default.removeItem(atPath: indexPath(group: group, name: name) + ".lock")
         _ = try? await RepositoryLocks.shared.withLock(base.gitDirectory) {
             // A `worktree add` killed half-way leaves its entry locked, where `prune` never
             // looks: the entries that name this path are removed by hand.
@@ -448,13 +453,13 @@ public struct SandboxManager: Sendable {
     }
 
     /// The sandbox names that have something left in `Sandboxes/<group>/`: a folder, its
-    /// marker or a checkout's index.
+    /// marker, a checkout's index or that index's lock.
     public func leftoverNames(group: String) -> Set<String> {
         guard SafeName.isSafe(group) else { return [] }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + group)) ?? []
         return Set(
             entries.map { entry in
-                for suffix in [".patchloop", ".index"] where entry.hasPrefix(".") && entry.hasSuffix(suffix) {
+                for suffix in [".patchloop", ".index", ".index.lock"] where entry.hasPrefix(".") && entry.hasSuffix(suffix) {
                     return String(entry.dropFirst().dropLast(suffix.count))
                 }
                 return entry

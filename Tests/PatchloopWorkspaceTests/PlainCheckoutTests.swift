@@ -147,4 +147,25 @@ struct PlainCheckoutTests {
         let again = try await manager.makeCheckout(from: base, group: "g", name: "crashed")
         await manager.remove(again)
     }
+
+    @Test("the index lock of a git command killed mid-way goes with its checkout, and the group folder with it")
+    func killedIndexLock() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let repository = try await TestRepository.make(in: directory, files: ["a.txt": "one\n"])
+        let manager = SandboxManager(root: directory.path + "/Sandboxes")
+        let base = try await manager.baseRepository(gitRepository: repository)
+        // As an interrupted `git apply` or `git checkout` with the checkout's index leaves it (CI found one left).
+        let interrupted = try await manager.makeCheckout(from: base, group: "g", name: "interrupted")
+        let index = try #require(interrupted.git.indexFile)
+        try "".write(toFile: index + ".lock", atomically: false, encoding: .utf8)
+        #expect(manager.leftoverNames(group: "g") == ["interrupted"])
+        await manager.remove(interrupted)
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/Sandboxes/g"), "the group folder is empty and removed")
+        // And from a crashed process's leftovers.
+        let crashed = try await manager.makeCheckout(from: base, group: "g", name: "crashed")
+        try "".write(toFile: try #require(crashed.git.indexFile) + ".lock", atomically: false, encoding: .utf8)
+        await manager.removeLeftover(group: "g", name: "crashed", base: base)
+        #expect(manager.leftoverNames(group: "g").isEmpty)
+    }
 }
