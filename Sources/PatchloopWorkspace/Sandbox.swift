@@ -148,7 +148,7 @@ public struct SandboxManager: Sendable {
             }
         }
         let index = repositoriesDirectory + "/.index-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: index) }
+        defer { SandboxManager.removeIndex(index) }
         let environment = ["GIT_INDEX_FILE": index]
         let treeOptions = ["--git-dir=\(gitDirectory)", "--work-tree=\(directory)"]
         try await git.run(
@@ -170,7 +170,7 @@ public struct SandboxManager: Sendable {
     /// `gitDirectory` (on its unborn branch `base`) and returns the commit id.
     private func commitFiles(of directory: String, asFirstCommitOf gitDirectory: String, message: String) async throws -> String {
         let index = repositoriesDirectory + "/.index-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: index) }
+        defer { SandboxManager.removeIndex(index) }
         let environment = ["GIT_INDEX_FILE": index]
         let treeOptions = ["--git-dir=\(gitDirectory)", "--work-tree=\(directory)"]
         try await git.run(
@@ -315,8 +315,7 @@ public struct SandboxManager: Sendable {
             // Only what this call made: the folder it created (with what read-tree wrote) and the index
             // (with the lock a killed read-tree leaves).
             try? FileManager.default.removeItem(atPath: path)
-            try? FileManager.default.removeItem(atPath: index)
-            try? FileManager.default.removeItem(atPath: index + ".lock")
+            SandboxManager.removeIndex(index)
             try? FileManager.default.removeItem(atPath: markerPath(group: group, name: name))
             throw error
         }
@@ -355,6 +354,13 @@ public struct SandboxManager: Sendable {
         root + "/" + group + "/." + name + ".index"
     }
 
+    /// Removes a plain checkout's index, and the `<index>.lock` a git command killed while
+    /// it held the index leaves beside it.
+    static func removeIndex(_ index: String) {
+        try? FileManager.default.removeItem(atPath: index)
+        try? FileManager.default.removeItem(atPath: index + ".lock")
+    }
+
     /// `Sandboxes/<group>/.<name>.patchloop`: proof that Patchloop made `<name>` there.
     func markerPath(group: String, name: String) -> String {
         root + "/" + group + "/." + name + ".patchloop"
@@ -366,8 +372,7 @@ public struct SandboxManager: Sendable {
         if let index = sandbox.git.indexFile {
             // Nothing of a plain checkout is registered in the repository: no git, no lock.
             try? FileManager.default.removeItem(atPath: sandbox.path)
-            try? FileManager.default.removeItem(atPath: index)
-            try? FileManager.default.removeItem(atPath: index + ".lock")
+            SandboxManager.removeIndex(index)
         } else {
             await removeWorktree(sandbox)
         }
@@ -401,9 +406,7 @@ public struct SandboxManager: Sendable {
         let registrations = SandboxManager.registrations(of: path, in: base)
         guard FileManager.default.fileExists(atPath: marker) || !registrations.isEmpty else { return }
         try? FileManager.default.removeItem(atPath: path)
-        // A git command killed while it held the checkout's index leaves `<index>.lock` beside it.
-        try? FileManager.default.removeItem(atPath: indexPath(group: group, name: name))
-        try? FileManager.default.removeItem(atPath: indexPath(group: group, name: name) + ".lock")
+        SandboxManager.removeIndex(indexPath(group: group, name: name))
         _ = try? await RepositoryLocks.shared.withLock(base.gitDirectory) {
             // A `worktree add` killed half-way leaves its entry locked, where `prune` never
             // looks: the entries that name this path are removed by hand.
