@@ -5,7 +5,10 @@ import PatchloopWorkspace
 /// Small tasks written on the fly, for tests that need a task of a particular shape.
 public enum TaskFixtures {
     /// A tiny Python task (pytest): `calc.add` subtracts; `test.patch` adds `test_add`.
-    public static func pythonCalculator(in directory: TemporaryDirectory, timeout: Double = 60) throws -> TaskInstance {
+    /// The default time limit is far above the run's second or so: a CI machine running the
+    /// whole suite beside the local model has taken over 60 s to start pytest. Tests of the
+    /// time limit pass their own.
+    public static func pythonCalculator(in directory: TemporaryDirectory, timeout: Double = 900) throws -> TaskInstance {
         let taskDirectory = directory.path + "/Tasks/fixture__calc-1"
         let files = TemporaryDirectoryView(path: taskDirectory)
         try files.write([

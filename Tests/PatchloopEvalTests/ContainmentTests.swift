@@ -62,7 +62,7 @@ struct ContainmentTests {
         let document: JSONValue = [
             "instance_id": .string(id), "repo": "fixture/calc", "problem_statement": "add(2, 3) returns -1 instead of 5.",
             "FAIL_TO_PASS": ["tests/test_add.py::test_add"], "PASS_TO_PASS": ["tests/test_calc.py::test_mul"],
-            "test_cmd": .string(prefix + "python3 -m pytest -rA"), "log_parser": "pytest", "language": "python", "timeout": 120,
+            "test_cmd": .string(prefix + "python3 -m pytest -rA"), "log_parser": "pytest", "language": "python", "timeout": 600,
         ]
         files["task.json"] = document.encoded()
         for (path, text) in extraFiles { files[path] = text }

@@ -129,8 +129,9 @@ struct ScorerTests {
     func passingLinesThenHang() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        // Long enough for pytest to start and print on a loaded machine; the run then hangs until it.
-        let task = try TaskFixtures.pythonCalculator(in: directory, timeout: 12)
+        // Long enough for pytest to start and print on a loaded machine (CI has taken 35 s to
+        // collect one file); the run then hangs until it.
+        let task = try TaskFixtures.pythonCalculator(in: directory, timeout: 45)
         let manager = SandboxManager(root: directory.path + "/Sandboxes")
         guard case .files(let files) = task.source else { return }
         let base = try await manager.baseRepository(forFilesIn: files, name: task.instanceID)

@@ -90,7 +90,7 @@ enum ReportFixtures {
                 "instance_id": .string(task.id), "repo": "patchloop/report-fixture", "problem_statement": .string(task.statement),
                 "hints_text": "", "created_at": "2026-12-01T00:00:00Z", "version": "1.0",
                 "FAIL_TO_PASS": ["test_solution.py::test_add"], "PASS_TO_PASS": ["test_solution.py::test_sub"],
-                "test_cmd": .string("\(python) run_tests.py"), "log_parser": "pytest", "language": "python", "timeout": 20,
+                "test_cmd": .string("\(python) run_tests.py"), "log_parser": "pytest", "language": "python", "timeout": 600,
             ]
             try folder.write([
                 "task.json": document.prettyEncoded() + "\n", "gold.patch": task.gold,
