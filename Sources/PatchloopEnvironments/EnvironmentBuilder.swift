@@ -301,8 +301,18 @@ public struct EnvironmentBuilder: Sendable {
         return activation
     }
 
-    /// The activation of a built environment for a task with `spec`.
-    public static func activation(_ manifest: EnvironmentManifest, spec: EnvironmentSpec) -> EnvironmentActivation {
+    /// The activation of a built environment for a task with `spec`; `buildCache` is where
+    /// its builds are kept when the spec reuses them.
+    public static func activation(_ manifest: EnvironmentManifest, spec: EnvironmentSpec, buildCache: String? = nil) -> EnvironmentActivation {
+        var activation = plainActivation(manifest, spec: spec)
+        if spec.reuseBuild {
+            activation.buildCache = buildCache
+            activation.rebuildsBeforeTests = true
+        }
+        return activation
+    }
+
+    private static func plainActivation(_ manifest: EnvironmentManifest, spec: EnvironmentSpec) -> EnvironmentActivation {
         var readOnly = [URL(fileURLWithPath: manifest.venv).deletingLastPathComponent().path]
         // The venv's python is a link to the interpreter it was made from, whose standard library it uses.
         for folder in manifest.interpreter.folders where !readOnly.contains(folder) { readOnly.append(folder) }
@@ -411,7 +421,8 @@ public struct EnvironmentBuilder: Sendable {
             }
             guard let spec = task.environment, let build = builds[spec.key] else { return task }
             switch build.result {
-            case .success(let manifest): task.environmentActivation = EnvironmentBuilder.activation(manifest, spec: spec)
+            case .success(let manifest):
+                task.environmentActivation = EnvironmentBuilder.activation(manifest, spec: spec, buildCache: cache.buildDirectory(for: spec.key))
             case .failure(let error): task.environmentFailure = error
             }
             return task

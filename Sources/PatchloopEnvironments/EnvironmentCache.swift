@@ -29,6 +29,9 @@ public struct EnvironmentCache: Sendable {
 
     public var environmentsDirectory: String { root + "/environments" }
     public func directory(for key: String) -> String { environmentsDirectory + "/" + key }
+    /// Where the builds of the environment `key` are kept for reuse, one folder per base commit
+    /// (`EnvironmentSpec.reuseBuild`); `prune` removes them with their environment.
+    public func buildDirectory(for key: String) -> String { root + "/builds/" + key }
 
     /// The finished build for `key`, if there is one.
     public func manifest(for key: String) -> EnvironmentManifest? {
@@ -58,7 +61,9 @@ public struct EnvironmentCache: Sendable {
     public func entries() -> [Entry] {
         let keys = ((try? FileManager.default.contentsOfDirectory(atPath: environmentsDirectory)) ?? []).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".lock") }
         return keys.sorted().map { key in
-            Entry(key: key, manifest: manifest(for: key), failure: failure(for: key), size: EnvironmentCache.size(of: directory(for: key)))
+            Entry(
+                key: key, manifest: manifest(for: key), failure: failure(for: key),
+                size: EnvironmentCache.size(of: directory(for: key)) + EnvironmentCache.size(of: buildDirectory(for: key)))
         }
     }
 
@@ -74,6 +79,7 @@ public struct EnvironmentCache: Sendable {
             if entry.manifest == nil, entry.failure == nil, EnvironmentLock.isHeld(path: directory(for: entry.key) + ".lock") { continue }
             try? FileManager.default.removeItem(atPath: directory(for: entry.key))
             try? FileManager.default.removeItem(atPath: directory(for: entry.key) + ".lock")
+            try? FileManager.default.removeItem(atPath: buildDirectory(for: entry.key))
             removed.append(entry)
         }
         return removed

@@ -135,12 +135,10 @@ public struct AttemptRunner: Sendable {
         _ task: TaskInstance, model: any ChatModel, attempt: Int, base: BaseRepository, sandbox: Sandbox, files: AttemptFiles, suite: TaskTestSuite,
         started: Date
     ) async throws -> AttemptRecord {
-        for command in TaskTestSuite.preparationCommands(for: task) {
-            let outcome = try await suite.execute(command, in: sandbox.path)
-            if !outcome.succeeded {
-                throw SetupFailure(
-                    description: "setup command `\(command)` failed in \(sandbox.path) (\(outcome.statusDescription)):\n\(outcome.standardOutput.text.suffix(2000))")
-            }
+        let preparation = try await WorktreePreparation(task: task, suite: suite).run(in: sandbox)
+        if let command = preparation.failedCommand, let failure = preparation.failure {
+            throw SetupFailure(
+                description: "setup command `\(command)` failed in \(sandbox.path) (\(failure.statusDescription)):\n\(failure.standardOutput.text.suffix(2000))")
         }
         let instanceID = task.instanceID
         var session = AgentSession(model: model, settings: configuration.agent, repositoryContext: configuration.repositoryContext)

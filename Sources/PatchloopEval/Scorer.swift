@@ -173,19 +173,18 @@ public struct Scorer: Sendable {
     }
 
     private func grade(_ task: TaskInstance, patch: String?, in sandbox: Sandbox, suite: TaskTestSuite, into report: inout ScoreReport) async throws {
-        for command in TaskTestSuite.preparationCommands(for: task) {
-            let outcome = try await suite.execute(command, in: sandbox.path)
-            report.preparationDuration += outcome.duration
-            guard outcome.succeeded else {
-                report.infrastructureFailure = "setup command `\(command)` failed (\(outcome.statusDescription)): \(outcome.standardOutput.text.suffix(2000))"
-                return
-            }
+        let preparation = try await WorktreePreparation(task: task, suite: suite).run(in: sandbox)
+        report.preparationDuration = preparation.duration
+        if let command = preparation.failedCommand, let failure = preparation.failure {
+            report.infrastructureFailure = "setup command `\(command)` failed (\(failure.statusDescription)): \(failure.standardOutput.text.suffix(2000))"
+            return
         }
         if let patch, !patch.isEmpty {
             let application = try await sandbox.apply(patch: patch, isolation: isolation)
             report.applyLog = application.log
             report.patchRefusal = application.refusal
             guard application.applied else { return }
+            try await reinstall(task, in: sandbox, suite: suite, into: &report)
         }
         report.patchSuccessfullyApplied = true
 
@@ -249,6 +248,23 @@ public struct Scorer: Sendable {
         if f2p == 1 && p2p == 1 { return .full }
         if f2p < 1 && f2p > 0 && p2p == 1 { return .partial }
         return .no
+    }
+
+    /// Runs the environment's install again after the candidate patch, as SWE-bench's eval
+    /// script runs the spec's `install` between the patch and the test patch: a patch to
+    /// compiled code or to the install's inputs is built before it is graded. A failing
+    /// install is the patch's (the tests then run and show it, as SWE-bench's script, which
+    /// does not stop on errors, runs them); its output goes into the apply log.
+    private func reinstall(_ task: TaskInstance, in sandbox: Sandbox, suite: TaskTestSuite, into report: inout ScoreReport) async throws {
+        for command in task.environmentActivation?.repeatedInstallCommands ?? [] {
+            let outcome = try await suite.execute(command, in: sandbox.path, outputLimit: .default)
+            report.preparationDuration += outcome.duration
+            report.applyLog += "install after the patch (`\(command)`): \(outcome.statusDescription), \(String(format: "%.1f", outcome.duration)) s\n"
+            guard outcome.succeeded else {
+                report.applyLog += String(outcome.standardOutput.text.suffix(4000)) + "\n"
+                return
+            }
+        }
     }
 
     /// Puts the files `testPatch` touches back to their base state (removing those the

@@ -28,6 +28,13 @@ public struct EnvironmentSpec: Sendable, Hashable {
     /// install writes what their tests import (a `src/` layout, a generated version file,
     /// entry points, compiled extensions). Editable installs then run too.
     public var installPerAttempt: Bool
+    /// Keep what the install leaves in a fresh worktree of a task's base commit (the files
+    /// the repository's own ignore rules hide: compiled extensions, generated sources, the
+    /// build folder), and copy it into each later worktree of that commit before the install
+    /// runs again, which then rebuilds only what changed: for repositories whose install
+    /// compiles (astropy, scikit-learn). Each test run (`run_tests`, and the scorer after the
+    /// candidate patch, as SWE-bench's eval script does) runs the install first.
+    public var reuseBuild: Bool
     /// A container image name; nil for a Python environment.
     public var image: String?
     /// The repository's folder inside the image (SWE-bench's is `/testbed`).
@@ -37,8 +44,9 @@ public struct EnvironmentSpec: Sendable, Hashable {
 
     public init(
         python: String? = nil, pip: [String] = [], preInstall: [String] = [], install: [String] = [], variables: [String: String] = [:],
-        installPerAttempt: Bool = false, image: String? = nil, workdir: String? = nil, activate: String? = nil
+        installPerAttempt: Bool = false, reuseBuild: Bool = false, image: String? = nil, workdir: String? = nil, activate: String? = nil
     ) {
+        self.reuseBuild = reuseBuild
         self.python = python
         self.pip = pip
         self.preInstall = preInstall
@@ -50,7 +58,7 @@ public struct EnvironmentSpec: Sendable, Hashable {
         self.activate = activate
     }
 
-    static let knownKeys: Set<String> = ["python", "pip", "pre_install", "install", "install_per_attempt", "env", "image", "workdir", "activate"]
+    static let knownKeys: Set<String> = ["python", "pip", "pre_install", "install", "install_per_attempt", "reuse_build", "env", "image", "workdir", "activate"]
 
     /// Reads the `environment` object of `task.json`; `where_` names the file in errors.
     public static func parse(_ value: JSONValue, where_: String) throws -> EnvironmentSpec {
@@ -93,20 +101,20 @@ public struct EnvironmentSpec: Sendable, Hashable {
                 variables[name] = string
             }
         }
-        var installPerAttempt = false
-        if let item = object["install_per_attempt"], !item.isNull {
-            guard let flag = item.boolValue else {
-                throw TaskLoadError("\(where_): environment.install_per_attempt must be true or false, not \(item.encoded())")
-            }
-            installPerAttempt = flag
+        func flag(_ key: String) throws -> Bool {
+            guard let item = object[key], !item.isNull else { return false }
+            guard let flag = item.boolValue else { throw TaskLoadError("\(where_): environment.\(key) must be true or false, not \(item.encoded())") }
+            return flag
         }
+        let installPerAttempt = try flag("install_per_attempt")
+        let reuseBuild = try flag("reuse_build")
         var python = try text("python")
         if let number = object["python"]?.doubleValue, python == nil {
             python = JSONValue.formatNumber(number)
         }
         let spec = EnvironmentSpec(
             python: python, pip: try commands("pip"), preInstall: try commands("pre_install"), install: try commands("install"),
-            variables: variables, installPerAttempt: installPerAttempt, image: try text("image"), workdir: try text("workdir"),
+            variables: variables, installPerAttempt: installPerAttempt, reuseBuild: reuseBuild, image: try text("image"), workdir: try text("workdir"),
             activate: try text("activate"))
         if let version = spec.python, !EnvironmentSpec.isPythonVersion(version) {
             throw TaskLoadError("\(where_): environment.python '\(version)' is not a Python version such as \"3.9\" or \"3.11.7\"")
@@ -117,9 +125,9 @@ public struct EnvironmentSpec: Sendable, Hashable {
         case (.some, .some):
             throw TaskLoadError("\(where_): environment has both python and image: give one (a venv is built for python; an image already holds its environment)")
         case (nil, .some(let image)):
-            if !spec.pip.isEmpty || !spec.preInstall.isEmpty || spec.installPerAttempt {
+            if !spec.pip.isEmpty || !spec.preInstall.isEmpty || spec.installPerAttempt || spec.reuseBuild {
                 throw TaskLoadError(
-                    "\(where_): environment.pip, pre_install and install_per_attempt belong to a python environment; an image is used as it is")
+                    "\(where_): environment.pip, pre_install, install_per_attempt and reuse_build belong to a python environment; an image is used as it is")
             }
             // These reach a container program's command line and the container's shell.
             if let problem = ContainerImage.nameProblem(image) { throw TaskLoadError("\(where_): environment.image \(problem)") }
@@ -135,6 +143,9 @@ public struct EnvironmentSpec: Sendable, Hashable {
             }
             if spec.installPerAttempt, spec.install.isEmpty {
                 throw TaskLoadError("\(where_): environment.install_per_attempt needs install commands to run (e.g. \"python -m pip install -e .\")")
+            }
+            if spec.reuseBuild, spec.install.isEmpty {
+                throw TaskLoadError("\(where_): environment.reuse_build needs install commands that build (e.g. \"python setup.py build_ext --inplace\")")
             }
         }
         return spec
@@ -156,6 +167,7 @@ public struct EnvironmentSpec: Sendable, Hashable {
         if !install.isEmpty { object["install"] = .array(install.map { .string($0) }) }
         if !variables.isEmpty { object["env"] = .object(variables.mapValues { .string($0) }) }
         if installPerAttempt { object["install_per_attempt"] = .bool(true) }
+        if reuseBuild { object["reuse_build"] = .bool(true) }
         if let image { object["image"] = .string(image) }
         if let workdir { object["workdir"] = .string(workdir) }
         if let activate { object["activate"] = .string(activate) }
@@ -173,10 +185,12 @@ public struct EnvironmentSpec: Sendable, Hashable {
         return .object(object)
     }
 
-    /// The cache key: 16 hex digits of a stable hash of what is built.
-    public var key: String {
-        let text = buildJSON.encoded()
-        // Two FNV-1a passes with different offsets: 128 bits, stable across runs and machines.
+    /// The cache key: 32 hex digits of a stable hash of what is built.
+    public var key: String { EnvironmentSpec.stableHash(buildJSON.encoded()) }
+
+    /// 32 hex digits of `text`, stable across runs and machines: two FNV-1a passes with
+    /// different offsets, 128 bits.
+    public static func stableHash(_ text: String) -> String {
         func fnv(_ offset: UInt64) -> String {
             var hash = offset
             for byte in text.utf8 {
@@ -212,6 +226,14 @@ public struct EnvironmentActivation: Sendable, Hashable {
     public var worktreeOnPythonPath: Bool
     /// Commands run in each fresh worktree before the task's setup (the spec's `install`, where needed).
     public var installCommands: [String]
+    /// Where builds are kept for reuse (`EnvironmentSpec.reuseBuild`), one folder per base
+    /// commit; nil: every fresh worktree builds from nothing.
+    public var buildCache: String?
+    /// Run the install commands again before every test run (`EnvironmentSpec.reuseBuild`).
+    public var rebuildsBeforeTests = false
+    /// The install commands without the one that makes the layer: what runs again in a
+    /// worktree that was prepared once (after the candidate patch, before a test run).
+    public var repeatedInstallCommands: [String] { usesLayer ? Array(installCommands.dropFirst()) : installCommands }
     /// Whether the install commands go into a writable layer in the worktree
     /// (`layerFolder`), made by the first of them, which `apply` puts first on `PATH`.
     public var usesLayer = false

@@ -103,6 +103,11 @@ public struct TaskTestSuite: TestSuite {
                 note = "this test framework cannot run single tests here; the whole suite ran"
             }
         }
+        // A build the environment keeps up to date: the agent's edits to compiled code are
+        // built before its tests run, and a build that fails shows in the output.
+        if let activation, activation.rebuildsBeforeTests, container == nil {
+            commandLine = (activation.repeatedInstallCommands.map { "( \($0) )" } + [commandLine]).joined(separator: " && ")
+        }
         let outcome = try await execute(commandLine, in: worktree)
         let statuses = parser.parse(outcome.standardOutput.text)
         var report = TestRunReport(
