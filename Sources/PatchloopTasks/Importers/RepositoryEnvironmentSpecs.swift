@@ -20,9 +20,13 @@ import PatchloopCore
 /// xarray's frozen environments are conda's; the generator turns them into pins pip
 /// installs together (SWE-bench's pip pins kept, conda-only packages left out).
 ///
-/// Repositories whose environment a venv cannot give (compiled extensions built by the
-/// install: astropy, matplotlib, scikit-learn) are left without one: give them an image,
-/// or write the environment by hand.
+/// astropy (4.2 to 5.2) compiles its extensions in the worktree, once per base commit, and
+/// later worktrees reuse that build (`reuse_build`); its build requirements, which
+/// SWE-bench's build isolation brought, are added to the environment.
+///
+/// Repositories left without a venv: matplotlib (its build downloads freetype, which the
+/// offline sandbox cannot) and scikit-learn; astropy before 4.2 (its build bootstraps
+/// astropy_helpers, a git submodule). Give them an image, or write the environment by hand.
 public enum RepositoryEnvironmentSpecs {
     /// Which environment the importer writes.
     public enum Kind: String, Sendable, CaseIterable {
@@ -70,6 +74,7 @@ public enum RepositoryEnvironmentSpecs {
         if repo == "sphinx-doc/sphinx" { return sphinx(version: version, instanceID: instanceID) }
         if let environment = frozen.environment(instanceID: instanceID, repo: repo, version: version) {
             if repo == "pylint-dev/pylint" { return pylint(environment, version: version, instanceID: instanceID) }
+            if repo == "astropy/astropy" { return astropy(environment, version: version) }
             // Django's tests expect a UTF-8 locale (SWE-bench exports en_US.UTF-8, which this machine may lack).
             let variables = repo == "django/django" ? ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf8"] : [:]
             let install = repo == "mwaskom/seaborn" && version != "0.11" ? "python -m pip install -e .[dev]" : "python -m pip install -e ."
@@ -118,6 +123,23 @@ public enum RepositoryEnvironmentSpecs {
         return EnvironmentSpec(
             python: environment.python, pip: pip, install: ["python -m pip install --no-deps -e . --config-settings editable_mode=compat"],
             installPerAttempt: true)
+    }
+
+    /// The Cython astropy's `pyproject.toml` pins, by version (read at the releases' tags and
+    /// at the base commits of SWE-bench Lite's rows); 4.2 pins 0.29.14, which predates
+    /// Python 3.9, so it takes 4.3's.
+    static let astropyCython = ["4.2": "0.29.22", "4.3": "0.29.22", "5.0": "0.29.22", "5.1": "0.29.30", "5.2": "0.29.34"]
+
+    /// astropy: SWE-bench's pins, plus its build requirements (SWE-bench's `pip install -e .`
+    /// brought them through build isolation; the offline sandbox cannot), built in place
+    /// with the worktree first on `PYTHONPATH`, once per base commit (`reuse_build`). Its
+    /// version comes from setuptools-scm, which cannot read git in the sandbox.
+    static func astropy(_ environment: (python: String, pip: [String]), version: String) -> EnvironmentSpec? {
+        guard let cython = astropyCython[version] else { return nil }
+        let build = ["cython==\(cython)", "extension-helpers==1.1.1", "setuptools-scm==8.1.0"]
+        return EnvironmentSpec(
+            python: environment.python, pip: environment.pip + build, install: ["python setup.py build_ext --inplace -j 2"],
+            variables: ["SETUPTOOLS_SCM_PRETEND_VERSION": version + ".0"], reuseBuild: true)
     }
 
     /// `pip` with each of `pins` in place of the pin of the same package, or added.
