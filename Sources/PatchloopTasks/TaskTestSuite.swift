@@ -104,9 +104,19 @@ public struct TaskTestSuite: TestSuite {
             }
         }
         // A build the environment keeps up to date: the agent's edits to compiled code are
-        // built before its tests run, and a build that fails shows in the output.
+        // built before its tests run. Its output is shown only when it fails (the tests then
+        // do not run); its time counts in the run's.
+        var buildSeconds = 0.0
         if let activation, activation.rebuildsBeforeTests, container == nil {
-            commandLine = (activation.repeatedInstallCommands.map { "( \($0) )" } + [commandLine]).joined(separator: " && ")
+            for install in activation.repeatedInstallCommands {
+                let build = try await execute(install, in: worktree)
+                buildSeconds += build.duration
+                guard build.succeeded else {
+                    return TestRunReport(
+                        passed: [], failed: [], skipped: [], exitCode: build.exitCode, timedOut: build.timedOut, duration: buildSeconds,
+                        output: build.standardOutput.text, note: "the build before the tests (`\(install)`) failed (\(build.statusDescription)); the tests did not run")
+                }
+            }
         }
         let outcome = try await execute(commandLine, in: worktree)
         let statuses = parser.parse(outcome.standardOutput.text)
@@ -114,7 +124,7 @@ public struct TaskTestSuite: TestSuite {
             passed: statuses.filter { $0.value.countsAsPassed }.keys.sorted(),
             failed: statuses.filter { $0.value == .failed || $0.value == .error }.keys.sorted(),
             skipped: statuses.filter { $0.value == .skipped }.keys.sorted(),
-            exitCode: outcome.exitCode, timedOut: outcome.timedOut, duration: outcome.duration,
+            exitCode: outcome.exitCode, timedOut: outcome.timedOut, duration: buildSeconds + outcome.duration,
             output: outcome.standardOutput.text, note: note)
         if !tests.isEmpty {
             let missing = tests.filter { statuses[$0] == nil }

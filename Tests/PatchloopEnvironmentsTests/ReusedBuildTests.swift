@@ -131,8 +131,14 @@ struct ReusedBuildTests {
         #expect(before.failed.contains("test_add (test_fast.T.test_add)"), "\(before.output.suffix(1500))")
         try Self.source("+").write(toFile: sandbox.path + "/fast.c", atomically: false, encoding: .utf8)
         let after = try await suite.run(tests: [], in: sandbox.path)
-        #expect(after.output.contains("building 'fast' extension"), "\(after.output.suffix(1500))")
         #expect(after.passed.contains("test_add (test_fast.T.test_add)"), "\(after.output.suffix(1500))")
+        #expect(!after.output.contains("building 'fast' extension"), "a build that works stays out of the agent's view")
+        // An edit that does not compile: the build's errors, and no test run.
+        try Self.source("@").write(toFile: sandbox.path + "/fast.c", atomically: false, encoding: .utf8)
+        let broken = try await suite.run(tests: [], in: sandbox.path)
+        #expect(broken.exitCode != 0 && broken.passed.isEmpty && !broken.allPassed)
+        #expect(broken.note?.contains("the build before the tests (`python setup.py build_ext --inplace`) failed") == true, "\(broken.note ?? "")")
+        #expect(broken.output.contains("fast.c") && broken.output.contains("error"), "\(broken.output.suffix(1500))")
         await suite.finish()
         await manager.remove(sandbox)
 
