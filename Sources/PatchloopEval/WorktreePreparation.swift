@@ -9,9 +9,10 @@ import PatchloopWorkspace
 /// successfully leaves its build behind (every file the repository's ignore rules hide,
 /// copied as it was right after the install, before anyone changed the worktree); each
 /// later worktree of that commit gets a copy first, all its files stamped with one time
-/// later than the checkout's, so the install finds every product up to date and rebuilds
-/// only what a patch or an edit touches afterwards. A build is only ever kept from a
-/// worktree of the unchanged base commit, never from one a model or a patch has touched.
+/// later than the checkout's, instead of the install (which would find every product up to
+/// date); the install that runs again after a patch and before each test run then rebuilds
+/// only what the patch or an edit touched. A build is only ever kept from a worktree of the
+/// unchanged base commit, never from one a model or a patch has touched.
 struct WorktreePreparation {
     var task: TaskInstance
     var suite: TaskTestSuite
@@ -32,10 +33,17 @@ struct WorktreePreparation {
         var outcome = Outcome()
         let started = Date()
         let kept = keptBuildFolder(for: sandbox)
+        var commands = TaskTestSuite.preparationCommands(for: task)
         if let kept, FileManager.default.fileExists(atPath: kept + "/complete") {
             outcome.reusedFiles = try KeptBuild.restore(from: kept, into: sandbox.path)
+            // The kept build is this commit's install, finished: running it again would only
+            // find everything up to date. What changes later is built by the install that runs
+            // again after a patch and before each test run. (A layer is made in every worktree.)
+            if outcome.reusedFiles > 0, let activation = task.environmentActivation, !activation.usesLayer {
+                commands = task.setup
+            }
         }
-        for command in TaskTestSuite.preparationCommands(for: task) {
+        for command in commands {
             let result = try await suite.execute(command, in: sandbox.path)
             guard result.succeeded else {
                 outcome.failedCommand = command
@@ -98,10 +106,10 @@ enum KeptBuild {
         return copied.count
     }
 
-    /// Copies the kept build in `folder` (the files `files.list` names) into `worktree`, then gives every copied file one
-    /// modification time, now: later than the checkout's files, so a build that compares
-    /// times sees its products up to date, and equal among themselves, so none of them
-    /// looks newer than another. Returns how many files it copied.
+    /// Copies the kept build in `folder` (the files `files.list` names) into `worktree`, then
+    /// gives every copied file one modification time, now: later than the checkout's files,
+    /// so a build that compares times sees its products up to date, and equal among
+    /// themselves, so none of them looks newer than another. Returns how many it copied.
     static func restore(from folder: String, into worktree: String) throws -> Int {
         let list = try String(contentsOfFile: folder + "/files.list", encoding: .utf8)
         var copied: [String] = []
