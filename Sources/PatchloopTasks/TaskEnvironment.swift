@@ -30,10 +30,10 @@ public struct EnvironmentSpec: Sendable, Hashable {
     public var installPerAttempt: Bool
     /// Keep what the install leaves in a fresh worktree of a task's base commit (the files
     /// the repository's own ignore rules hide: compiled extensions, generated sources, the
-    /// build folder), and copy it into each later worktree of that commit before the install
-    /// runs again, which then rebuilds only what changed: for repositories whose install
-    /// compiles (astropy, scikit-learn). Each test run (`run_tests`, and the scorer after the
-    /// candidate patch, as SWE-bench's eval script does) runs the install first.
+    /// build folder), and copy it into each later worktree of that commit instead of
+    /// installing there: for repositories whose install compiles (astropy's). The install
+    /// runs before each test run (`run_tests`, and the scorer's after the candidate patch, as
+    /// SWE-bench's eval script runs it), and rebuilds only what changed.
     public var reuseBuild: Bool
     /// A container image name; nil for a Python environment.
     public var image: String?
