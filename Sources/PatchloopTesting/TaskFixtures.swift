@@ -4,6 +4,14 @@ import PatchloopWorkspace
 
 /// Small tasks written on the fly, for tests that need a task of a particular shape.
 public enum TaskFixtures {
+    /// A bundled task from `Tasks/`, with a time limit far above its runs: its own 60 s is
+    /// right for users, but CI's loaded machine has taken that long to start pytest.
+    public static func bundled(_ name: String) throws -> TaskInstance {
+        var task = try TaskStore.loadTask(PackageLocation.tasks + "/" + name)
+        task.testTimeout = 900
+        return task
+    }
+
     /// A tiny Python task (pytest): `calc.add` subtracts; `test.patch` adds `test_add`.
     /// The default time limit is far above the run's second or so: a CI machine running the
     /// whole suite beside the local model has taken over 60 s to start pytest. Tests of the

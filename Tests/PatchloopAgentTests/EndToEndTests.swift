@@ -14,7 +14,7 @@ struct EndToEndTests {
     func solvesBundledTask() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let task = try TaskStore.loadTask(PackageLocation.tasks + "/patchloop__roman-1")
+        let task = try TaskFixtures.bundled("patchloop__roman-1")
         let configuration = RunConfiguration(
             runID: "e2e", outputDirectory: directory.path + "/run", sandboxRoot: directory.path + "/Sandboxes", isolation: .bubblewrap)
         let result = try await AttemptRunner(configuration: configuration).run(task, model: PatchReplayModel.model(for: task.goldPatch))

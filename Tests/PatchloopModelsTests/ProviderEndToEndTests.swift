@@ -29,7 +29,7 @@ struct ProviderEndToEndTests {
     func solvesThroughProvider(wireProtocol: FakeProviderServer.WireProtocol, stream: Bool) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let task = try TaskStore.loadTask(PackageLocation.tasks + "/patchloop__roman-1")
+        let task = try TaskFixtures.bundled("patchloop__roman-1")
         let server = try FakeProviderServer(wireProtocol, turns: PatchReplayModel.turns(for: task.goldPatch))
         defer { server.stop() }
         let configuration = RunConfiguration(
