@@ -149,10 +149,10 @@ public struct EnvironmentBuilder: Sendable {
             }
             return finish(.failure(failure), hit: false)
         }
-        let lock: EnvironmentLock
+        let lock: FileLock
         do {
             try FileManager.default.createDirectory(atPath: cache.environmentsDirectory, withIntermediateDirectories: true)
-            lock = try await EnvironmentLock.acquire(path: cache.directory(for: key) + ".lock")
+            lock = try await FileLock.acquire(path: cache.directory(for: key) + ".lock")
         } catch {
             return finish(.failure(EnvironmentError("cannot use the environment cache \(cache.root): \(error.localizedDescription); set PATCHLOOP_CACHE to a writable folder")), hit: false)
         }

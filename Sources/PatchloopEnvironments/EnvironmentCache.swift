@@ -1,6 +1,7 @@
 import Foundation
 import PatchloopCore
 import PatchloopTasks
+import PatchloopWorkspace
 
 /// Where built environments live: `<cache>/environments/<key>/` holding `venv/`,
 /// `build.log`, and `manifest.json` (written last, so its presence means a finished build)
@@ -76,7 +77,7 @@ public struct EnvironmentCache: Sendable {
             let unused = keeping.map { !$0.contains(entry.key) } ?? false
             guard unused || entry.manifest == nil else { continue }
             // An incomplete build may be under way in another process: leave it to its lock holder.
-            if entry.manifest == nil, entry.failure == nil, EnvironmentLock.isHeld(path: directory(for: entry.key) + ".lock") { continue }
+            if entry.manifest == nil, entry.failure == nil, FileLock.isHeld(path: directory(for: entry.key) + ".lock") { continue }
             try? FileManager.default.removeItem(atPath: directory(for: entry.key))
             try? FileManager.default.removeItem(atPath: directory(for: entry.key) + ".lock")
             try? FileManager.default.removeItem(atPath: buildDirectory(for: entry.key))

@@ -34,7 +34,18 @@ struct WorktreePreparation {
         let started = Date()
         let kept = keptBuildFolder(for: sandbox)
         var commands = TaskTestSuite.preparationCommands(for: task)
+        // One worktree of a commit builds while the others (attempts of one task side by side)
+        // wait for its build instead of each compiling the same; the lock goes when this
+        // preparation ends, and the kernel drops it if the process dies.
+        var lock: FileLock?
+        defer { lock?.release() }
+        if let kept, !FileManager.default.fileExists(atPath: kept + "/complete") {
+            try FileManager.default.createDirectory(atPath: (kept as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            lock = try await FileLock.acquire(path: kept + ".lock")
+        }
         if let kept, FileManager.default.fileExists(atPath: kept + "/complete") {
+            lock?.release()
+            lock = nil
             outcome.reusedFiles = try KeptBuild.restore(from: kept, into: sandbox.path)
             // The kept build is this commit's install, finished: running it again would only
             // find everything up to date. What changes later is built by the install that runs

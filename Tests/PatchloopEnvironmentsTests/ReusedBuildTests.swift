@@ -97,6 +97,21 @@ struct ReusedBuildTests {
         #expect(activation.rebuildsBeforeTests)
         #expect(activation.repeatedInstallCommands == ["python setup.py build_ext --inplace"])
 
+        // Two worktrees of the commit prepared at once: one builds and keeps, the other waits and reuses.
+        let manager = SandboxManager(root: directory.path + "/Sandboxes")
+        let base = try await manager.baseRepository(forFilesIn: folder + "/repo", name: "cext-demo-1")
+        let first = try await manager.makeSandbox(from: base, group: "g", name: "first")
+        let second = try await manager.makeSandbox(from: base, group: "g", name: "second")
+        let firstSuite = try TaskTestSuite(task: prepared, isolation: .bubblewrap, sandbox: first)
+        let secondSuite = try TaskTestSuite(task: prepared, isolation: .bubblewrap, sandbox: second)
+        async let one = WorktreePreparation(task: prepared, suite: firstSuite).run(in: first)
+        async let two = WorktreePreparation(task: prepared, suite: secondSuite).run(in: second)
+        let both = try await [one, two]
+        #expect(both.allSatisfy { $0.failedCommand == nil })
+        #expect(both.filter { $0.keptFiles > 0 && $0.reusedFiles == 0 }.count == 1, "\(both.map { ($0.keptFiles, $0.reusedFiles) })")
+        #expect(both.filter { $0.reusedFiles > 0 && $0.keptFiles == 0 }.count == 1, "\(both.map { ($0.keptFiles, $0.reusedFiles) })")
+        for sandbox in [first, second] { await manager.remove(sandbox) }
+
         // Validation: the gold patch changes compiled code, so it resolves only if the scorer
         // builds it after applying it (the kept build is of the unchanged base).
         let configuration = RunConfiguration(runID: "v", outputDirectory: directory.path + "/run", sandboxRoot: directory.path + "/Sandboxes")
@@ -105,15 +120,14 @@ struct ReusedBuildTests {
         #expect(result.gold?.resolved == true)
         #expect(result.empty?.resolved == false)
         #expect(result.gold?.applyLog.contains("install after the patch (`python setup.py build_ext --inplace`): exit 0") == true, "\(result.gold?.applyLog ?? "")")
-        let kept = try #require(try FileManager.default.contentsOfDirectory(atPath: activation.buildCache!).filter { !$0.contains(".partial-") }.first)
+        let kept = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: activation.buildCache!).filter { !$0.contains(".partial-") && !$0.hasSuffix(".lock") }.first)
         let keptList = try String(contentsOfFile: activation.buildCache! + "/" + kept + "/files.list", encoding: .utf8).split(separator: "\0")
         #expect(keptList.contains { $0.hasPrefix("fast.") && $0.hasSuffix(".so") }, "\(keptList)")
         #expect(keptList.contains { $0.hasPrefix("build/") })
         #expect(cache.entries().first { $0.key == activation.key }.map { $0.size > 0 } == true)
 
         // A later worktree starts from the kept build: its install compiles nothing.
-        let manager = SandboxManager(root: directory.path + "/Sandboxes")
-        let base = try await manager.baseRepository(forFilesIn: folder + "/repo", name: "cext-demo-1")
         let sandbox = try await manager.makeSandbox(from: base, group: "g", name: "cext-demo-1")
         let suite = try TaskTestSuite(task: prepared, isolation: .bubblewrap, sandbox: sandbox)
         let preparation = try await WorktreePreparation(task: prepared, suite: suite).run(in: sandbox)

@@ -6,9 +6,9 @@ import Glibc
 import Darwin
 #endif
 
-/// An exclusive `flock` on a file beside an environment, so two processes (or two workers)
-/// never build the same environment at once. The kernel drops it when the process dies.
-final class EnvironmentLock: Sendable {
+/// An exclusive `flock` on a file, so two processes (or two workers) never build the same
+/// thing at once (an environment, a kept build). The kernel drops it when the process dies.
+public final class FileLock: Sendable {
     private let descriptor: Int32
 
     private init(descriptor: Int32) {
@@ -16,7 +16,7 @@ final class EnvironmentLock: Sendable {
     }
 
     /// Waits for the lock on `path`, polling, so a waiting task never blocks a pool thread.
-    static func acquire(path: String) async throws -> EnvironmentLock {
+    public static func acquire(path: String) async throws -> FileLock {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
@@ -29,11 +29,11 @@ final class EnvironmentLock: Sendable {
                 throw error
             }
         }
-        return EnvironmentLock(descriptor: descriptor)
+        return FileLock(descriptor: descriptor)
     }
 
     /// Whether another holder has `path` locked now.
-    static func isHeld(path: String) -> Bool {
+    public static func isHeld(path: String) -> Bool {
         let descriptor = open(path, O_RDWR | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
@@ -42,7 +42,7 @@ final class EnvironmentLock: Sendable {
         return false
     }
 
-    func release() {
+    public func release() {
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }
