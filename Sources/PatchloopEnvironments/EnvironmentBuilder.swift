@@ -86,9 +86,12 @@ public struct EnvironmentBuilder: Sendable {
     /// user's configuration, never the task's.
     func sandboxInputs(interpreter: PythonInterpreter) -> (readOnly: [String], mounts: [ReadOnlyMount]) {
         var readOnly: [String] = []
-        func show(_ path: String) {
-            let path = URL(fileURLWithPath: path).standardizedFileURL.path
-            guard path.hasPrefix("/"), path != "/", !path.hasPrefix("/usr/"), !readOnly.contains(path),
+        func show(_ given: String) {
+            // Only absolute paths: a relative one (or none) would resolve against the current
+            // folder, which may be the user's home.
+            guard given.hasPrefix("/") else { return }
+            let path = URL(fileURLWithPath: given).standardizedFileURL.path
+            guard path != "/", !path.hasPrefix("/usr/"), !readOnly.contains(path),
                 FileManager.default.fileExists(atPath: path)
             else { return }
             readOnly.append(path)
@@ -97,7 +100,7 @@ public struct EnvironmentBuilder: Sendable {
         // Local paths in the variables a build passes on: PIP_FIND_LINKS, PIP_CERT, CA bundles, NETRC.
         for (name, value) in hostEnvironment where EnvironmentBuilder.isBuildVariable(name) && !name.hasPrefix("XDG_") {
             for word in value.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-                show(EnvironmentBuilder.localPath(String(word)) ?? "")
+                if let path = EnvironmentBuilder.localPath(String(word)) { show(path) }
             }
         }
         let home = hostEnvironment["HOME"] ?? NSHomeDirectory()

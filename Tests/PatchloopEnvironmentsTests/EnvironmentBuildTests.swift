@@ -159,6 +159,21 @@ struct EnvironmentBuildTests {
         #expect(inputs.readOnly.contains(URL(fileURLWithPath: interpreter.path).deletingLastPathComponent().path))
     }
 
+    @Test("a build variable that names no absolute path (a number, a relative folder) never shows the current folder to the build")
+    func noCurrentFolder() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // The current folder may be the user's home: a hostile pre_install must not read it.
+        let current = FileManager.default.currentDirectoryPath
+        try #require(FileManager.default.fileExists(atPath: current + "/Package.swift"), "the tests run from the package")
+        let builder = EnvironmentBuilder(
+            cache: EnvironmentCache(root: directory.path + "/cache"),
+            hostEnvironment: ["HOME": directory.path, "PATH": "/usr/bin:/bin", "PIP_DEFAULT_TIMEOUT": "180", "PIP_FIND_LINKS": "Sources ./Tests"])
+        let interpreter = try await PythonLocator().locate(try Self.newestPython())
+        let inputs = builder.sandboxInputs(interpreter: interpreter)
+        #expect(!inputs.readOnly.contains { $0 == current || $0.hasPrefix(current + "/") }, "\(inputs.readOnly)")
+    }
+
     @Test("a failing pip install is an environment error with the build log, kept for prune to clear")
     func failingInstall() async throws {
         let directory = try TemporaryDirectory()
