@@ -68,6 +68,26 @@ struct ImportedEnvironmentTests {
         #expect(try spec("1.3", "astropy__astropy-6938") == nil)
     }
 
+    @Test("a scikit-learn row gets its frozen environment, without conda's Qt bindings and with wheels PyPI has, built in place once per base commit")
+    func scikitLearnRows() throws {
+        let importer = SWEbenchImporter(repositoriesDirectory: "/repos")
+        func spec(_ version: String, _ id: String) throws -> EnvironmentSpec {
+            let task = try importer.task(from: Self.row(repo: "scikit-learn/scikit-learn", version: version, id: id), where_: "row")
+            return try EnvironmentSpec.parse(try #require(task.document["environment"], "\(id) has no environment"), where_: "row")
+        }
+        let old = try spec("0.22", "scikit-learn__scikit-learn-14894")
+        #expect(old.python == "3.6" && old.pip.contains("cython==0.29.24") && old.pip.contains("numpy==1.19.2") && old.pip.contains("joblib==1.1.1"))
+        #expect(!old.pip.contains { ["pyqt", "sip"].contains($0.split(separator: "=")[0].lowercased()) }, "conda's Qt bindings are not on PyPI under these names")
+        #expect(old.install == ["python setup.py build_ext --inplace -j 2"] && old.reuseBuild)
+        // A Lite-only 1.3 row: conda's numpy 1.19.2 for Python 3.9 becomes the first release PyPI has wheels of.
+        let new = try spec("1.3", "scikit-learn__scikit-learn-25570")
+        #expect(new.python == "3.9" && !new.pip.contains("numpy==1.19.2") && !new.pip.contains("scipy==1.5.2"))
+        #expect(new.pip.contains("numpy==1.19.5") && new.pip.contains("scipy==1.5.4"))
+        // scikit-learn__scikit-learn-25102's frozen environment names PyPI's tzdata as conda does.
+        let verified = try spec("1.3", "scikit-learn__scikit-learn-25102")
+        #expect(verified.pip.contains("tzdata==2023.3") && !verified.pip.contains { $0.lowercased().hasPrefix("python-tzdata") })
+    }
+
     @Test("a Sphinx row gets its frozen environment plus the sphinxcontrib packages it lacks, capped as SWE-bench's setup.py edits cap them, and -rA")
     func sphinxRows() throws {
         let importer = SWEbenchImporter(repositoriesDirectory: "/repos")

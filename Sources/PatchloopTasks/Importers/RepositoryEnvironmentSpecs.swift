@@ -24,9 +24,12 @@ import PatchloopCore
 /// later worktrees reuse that build (`reuse_build`); its build requirements, which
 /// SWE-bench's build isolation brought, are added to the environment.
 ///
+/// scikit-learn builds in place the same way, with its frozen environment as it is (Cython,
+/// numpy and scipy are in it).
+///
 /// Repositories left without a venv: matplotlib (its build downloads freetype, which the
-/// offline sandbox cannot) and scikit-learn; astropy before 4.2 (its build bootstraps
-/// astropy_helpers, a git submodule). Give them an image, or write the environment by hand.
+/// offline sandbox cannot); astropy before 4.2 (its build bootstraps astropy_helpers, a
+/// git submodule). Give them an image, or write the environment by hand.
 public enum RepositoryEnvironmentSpecs {
     /// Which environment the importer writes.
     public enum Kind: String, Sendable, CaseIterable {
@@ -75,6 +78,10 @@ public enum RepositoryEnvironmentSpecs {
         if let environment = frozen.environment(instanceID: instanceID, repo: repo, version: version) {
             if repo == "pylint-dev/pylint" { return pylint(environment, version: version, instanceID: instanceID) }
             if repo == "astropy/astropy" { return astropy(environment, version: version) }
+            if repo == "scikit-learn/scikit-learn" {
+                return EnvironmentSpec(
+                    python: environment.python, pip: environment.pip, install: ["python setup.py build_ext --inplace -j 2"], reuseBuild: true)
+            }
             // Django's tests expect a UTF-8 locale (SWE-bench exports en_US.UTF-8, which this machine may lack).
             let variables = repo == "django/django" ? ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf8"] : [:]
             let install = repo == "mwaskom/seaborn" && version != "0.11" ? "python -m pip install -e .[dev]" : "python -m pip install -e ."
