@@ -306,12 +306,9 @@ public struct EnvironmentBuilder: Sendable {
 
     /// The activation of a built environment for a task with `spec`; `buildCache` is where
     /// its builds are kept when the spec reuses them.
-    public static func activation(_ manifest: EnvironmentManifest, spec: EnvironmentSpec, buildCache: String? = nil) -> EnvironmentActivation {
+    public static func activation(_ manifest: EnvironmentManifest, spec: EnvironmentSpec, buildCache: String) -> EnvironmentActivation {
         var activation = plainActivation(manifest, spec: spec)
-        if spec.reuseBuild {
-            activation.buildCache = buildCache
-            activation.rebuildsBeforeTests = true
-        }
+        if spec.reuseBuild { activation.buildCache = buildCache }
         return activation
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PatchloopCore
 import PatchloopTasks
 import PatchloopWorkspace
 
@@ -76,7 +77,7 @@ struct WorktreePreparation {
         guard let activation = task.environmentActivation, let cache = activation.buildCache else { return nil }
         let variables = activation.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let recipe = (TaskTestSuite.preparationCommands(for: task) + ["--"] + variables).joined(separator: "\n")
-        return cache + "/" + sandbox.base.commit + "-" + EnvironmentSpec.stableHash(recipe).prefix(16)
+        return cache + "/" + sandbox.base.commit + "-" + StableHash.hex(recipe)
     }
 }
 

@@ -92,15 +92,7 @@ public struct SynthSummary: Sendable {
     }
 
     /// FNV-1a of `text` as hex: task ids that are the same on every run.
-    static func stableHash(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        let digits = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    static func stableHash(_ text: String) -> String { StableHash.hex(text) }
 }
 
 /// What the model did in a synthesis run (`model` in `synth.json`): its calls, tokens and

@@ -191,16 +191,7 @@ public struct EnvironmentSpec: Sendable, Hashable {
     /// 32 hex digits of `text`, stable across runs and machines: two FNV-1a passes with
     /// different offsets, 128 bits.
     public static func stableHash(_ text: String) -> String {
-        func fnv(_ offset: UInt64) -> String {
-            var hash = offset
-            for byte in text.utf8 {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x100_0000_01b3
-            }
-            let digits = String(hash, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
-        }
-        return fnv(0xcbf2_9ce4_8422_2325) + fnv(0x6c62_272e_07bb_0142)
+        StableHash.hex(text) + StableHash.hex(text, offset: 0x6c62_272e_07bb_0142)
     }
 
     /// A short human description (`python 3.9 + 2 packages`, `image NAME`).
@@ -229,8 +220,9 @@ public struct EnvironmentActivation: Sendable, Hashable {
     /// Where builds are kept for reuse (`EnvironmentSpec.reuseBuild`), one folder per base
     /// commit; nil: every fresh worktree builds from nothing.
     public var buildCache: String?
-    /// Run the install commands again before every test run (`EnvironmentSpec.reuseBuild`).
-    public var rebuildsBeforeTests = false
+    /// Run the install commands again before every test run: where builds are kept, a test
+    /// run starts from a copied build that the agent's edits may have made stale.
+    public var rebuildsBeforeTests: Bool { buildCache != nil }
     /// The install commands without the one that makes the layer: what runs again in a
     /// worktree that was prepared once (after the candidate patch, before a test run).
     public var repeatedInstallCommands: [String] { usesLayer ? Array(installCommands.dropFirst()) : installCommands }

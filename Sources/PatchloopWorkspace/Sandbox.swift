@@ -265,14 +265,7 @@ public struct SandboxManager: Sendable {
     }
 
     /// FNV-1a of `text`, as 16 hex digits: the same on every run (Swift's `Hasher` is not).
-    static func stableHash(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16).leftPadded(to: 16)
-    }
+    static func stableHash(_ text: String) -> String { StableHash.hex(text) }
 
     /// Checks out `base` into a new worktree at `Sandboxes/<group>/<name>`.
     ///
@@ -494,8 +487,3 @@ public struct SandboxError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-extension String {
-    fileprivate func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
-    }
-}
