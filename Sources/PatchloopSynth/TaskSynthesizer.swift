@@ -184,13 +184,16 @@ public struct TaskSynthesizer: Sendable {
         let candidateSuite = TaskTestSuite(
             command: request.testCommand, parser: parser, isolation: request.isolation, timeout: candidateTimeout, hiddenPaths: [output])
         let canSelect = parser.selecting(["x"], command: request.testCommand) != nil
+        // What a run costs besides its tests (the interpreter, collection, the sandbox): a selected run pays it too, and on a
+        // loaded machine it is most of the run.
+        let startupSeconds = max(0, baselineSeconds - (callMap?.durations.values.reduce(0, +) ?? baselineSeconds))
         func selection(for candidate: BugCandidate) -> Selection {
             guard canSelect, candidate.file.hasSuffix(".py") else { return .all }
             switch callMap?.tests(calling: candidate.function, in: candidate.file) {
             case .tests(let tests):
                 let covered = tests.filter(stable.contains)
                 guard !covered.isEmpty else { return .uncalled }
-                let seconds = covered.reduce(0.0) { $0 + (callMap?.durations[$1] ?? baselineSeconds) }
+                let seconds = startupSeconds + covered.reduce(0.0) { $0 + (callMap?.durations[$1] ?? baselineSeconds) }
                 return .tests(covered, seconds: seconds)
             case .uncalled: return .uncalled
             case .unknown, nil:
@@ -339,14 +342,14 @@ public struct TaskSynthesizer: Sendable {
             // The tests that call any of the functions, when the call map knows them all.
             var joinedSelection = Selection.all
             var union = Set<String>()
-            var seconds = 0.0
+            var seconds = startupSeconds
             for part in parts {
                 guard case .tests(let tests, let partSeconds) = selection(for: part) else {
                     union = []
                     break
                 }
                 union.formUnion(tests)
-                seconds += partSeconds
+                seconds += partSeconds - startupSeconds
             }
             if !union.isEmpty { joinedSelection = .tests(union.sorted(), seconds: seconds) }
             let id = "\(name).synth.combined.\(SynthSummary.stableHash(joined.diff).prefix(10))"
@@ -382,7 +385,7 @@ public struct TaskSynthesizer: Sendable {
 
     /// Which tests a candidate runs first.
     enum Selection: Sendable {
-        /// The stable tests that call its function (from the call map), and their time at HEAD.
+        /// The stable tests that call its function (from the call map), and their time at HEAD with the run's startup.
         case tests([String], seconds: Double)
         /// No stable test calls its function.
         case uncalled

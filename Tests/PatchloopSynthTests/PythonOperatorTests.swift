@@ -206,3 +206,43 @@ struct PythonOperatorTests {
             cases: Self.cases.map { ($0.operatorName, $0.line, $0.failing.map(id)) })
     }
 }
+
+@Suite("a candidate that hangs its tests")
+struct HangingCandidateTests {
+    @Test("is stopped at the time limit and timed out, never kept, and its worktree is removed")
+    func timedOut() async throws {
+        let directory = try TemporaryDirectory(prefix: "synth-hang")
+        defer { directory.remove() }
+        let repository = try await TestRepository.make(in: directory, files: SynthFixtures.files)
+        let head = try await Git().run(["rev-parse", "HEAD"], in: repository).trimmingCharacters(in: .whitespacesAndNewlines)
+        let scratch = try await SynthScratchRepository.prepare(at: directory.path + "/scratch.git", from: repository, head: head)
+        let synthesizer = TaskSynthesizer(
+            request: SynthRequest(
+                repository: repository, testCommand: SynthFixtures.testCommand, parserName: "pytest", outputDirectory: directory.path + "/out",
+                sandboxRoot: directory.path + "/Sandboxes"))
+        let suite = TaskTestSuite(command: SynthFixtures.testCommand, parser: PytestLogParser(), isolation: .bubblewrap, timeout: 15)
+        let diff = """
+            --- a/mylib/core.py
+            +++ b/mylib/core.py
+            @@ -26,2 +26,4 @@
+             def scaled(value, factor):
+            +    while factor:
+            +        pass
+                 return value * factor
+
+            """
+        let candidate = BugCandidate(file: "mylib/core.py", operatorName: "hang", function: "scaled", line: 27, diff: diff, compiles: true)
+        let started = Date()
+        let verdict = try await synthesizer.validate(
+            candidate, name: "hang", stable: ["tests/test_core.py::test_scaled"], suite: suite,
+            sandboxes: SandboxManager(root: directory.path + "/Sandboxes"), base: scratch.base, group: "hang",
+            selection: .tests(["tests/test_core.py::test_scaled"], seconds: 0))
+        guard case .timedOut = verdict else {
+            Issue.record("expected a time-out, got \(verdict)")
+            return
+        }
+        #expect(Date().timeIntervalSince(started) >= 15, "the suite's limit, the smaller one, applies")
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/Sandboxes").filter { !$0.hasPrefix(".") }
+        #expect(left.allSatisfy { try! FileManager.default.contentsOfDirectory(atPath: directory.path + "/Sandboxes/" + $0).isEmpty }, "\(left)")
+    }
+}
