@@ -165,6 +165,13 @@ public struct EnvironmentBuilder: Sendable {
         return finish(await buildPython(spec, key: key, started: started), hit: false)
     }
 
+    /// Whether a pip version is older than 20.3, the first that installs `manylinux_2_x` (PEP 600) wheels.
+    static func pipPredatesManylinux2(_ version: String) -> Bool {
+        let parts = version.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
+        guard let major = parts.first else { return false }
+        return (major, parts.count > 1 ? parts[1] : 0) < (20, 3)
+    }
+
     private func buildPython(_ spec: EnvironmentSpec, key: String, started: Date) async -> Result<EnvironmentManifest, EnvironmentError> {
         let directory = cache.directory(for: key)
         let venv = directory + "/venv"
@@ -230,6 +237,17 @@ public struct EnvironmentBuilder: Sendable {
             log += "build steps run on the host, unconfined (--no-sandbox)\n"
         }
         if let problem = await step(interpreter.path, ["-m", "venv", venv]).1 { return fail(problem) }
+        // An old interpreter's venv has its old pip (Python 3.6's: 18.1), which takes no manylinux_2_x wheel and
+        // builds from source what has a wheel (bcrypt, cryptography): it becomes the newest pip that runs there.
+        let (pipVersion, _) = await step(venv + "/bin/python", ["-c", "import pip; print(pip.__version__)"])
+        if let version = pipVersion?.standardOutput.text.trimmingCharacters(in: .whitespacesAndNewlines),
+            Self.pipPredatesManylinux2(version)
+        {
+            log += "pip \(version) reads no manylinux_2_x wheel tags (pip 20.3 does): upgrading it\n"
+            if let problem = await step(venv + "/bin/python", ["-m", "pip", "install", "--upgrade", "pip>=20.3"]).1 {
+                return fail("upgrading pip \(version): \(problem)")
+            }
+        }
         for command in spec.preInstall {
             if let problem = await step("/bin/sh", ["-c", command], shell: true).1 { return fail("pre_install: \(problem)") }
         }

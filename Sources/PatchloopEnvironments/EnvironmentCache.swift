@@ -86,6 +86,42 @@ public struct EnvironmentCache: Sendable {
         return removed
     }
 
+    /// One kept build that `pruneBuilds` removed.
+    public struct RemovedBuild: Sendable {
+        public var key: String
+        public var folder: String
+        public var size: Int64
+    }
+
+    /// Removes the kept builds (`reuse_build`) of base commits no task uses any more: for each
+    /// environment in `commits`, the builds of commits outside its set. An environment whose
+    /// tasks name a commit in another form than 40 hex digits (a bundled task's, made by
+    /// Patchloop) keeps all its builds, as does one not in `commits`. A build another process
+    /// holds the lock of, and one still being written, are left alone.
+    @discardableResult
+    public func pruneBuilds(keepingCommits commits: [String: Set<String>]) -> [RemovedBuild] {
+        var removed: [RemovedBuild] = []
+        for (key, used) in commits.sorted(by: { $0.key < $1.key }) where used.allSatisfy(Self.isFullCommit) {
+            let directory = buildDirectory(for: key)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for name in names.sorted() where !name.hasSuffix(".lock") && !name.contains(".partial-") {
+                let commit = String(name.prefix { $0 != "-" })
+                guard Self.isFullCommit(commit), !used.contains(commit.lowercased()) else { continue }
+                let folder = directory + "/" + name
+                if FileLock.isHeld(path: folder + ".lock") { continue }
+                let size = EnvironmentCache.size(of: folder)
+                guard (try? FileManager.default.removeItem(atPath: folder)) != nil else { continue }
+                try? FileManager.default.removeItem(atPath: folder + ".lock")
+                removed.append(RemovedBuild(key: key, folder: folder, size: size))
+            }
+        }
+        return removed
+    }
+
+    static func isFullCommit(_ text: String) -> Bool {
+        text.utf8.count == 40 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
+    }
+
     static func size(of path: String) -> Int64 {
         guard let enumerator = FileManager.default.enumerator(atPath: path) else { return 0 }
         var total: Int64 = 0

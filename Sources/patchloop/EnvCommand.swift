@@ -102,7 +102,8 @@ struct ListEnvironments: AsyncParsableCommand {
 struct PruneEnvironments: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Remove failed and unfinished builds; with TASKS, also every environment those tasks do not use; with --all, everything.")
+        abstract:
+            "Remove failed and unfinished builds; with TASKS, also every environment those tasks do not use and the kept builds of commits they do not check out; with --all, everything.")
 
     @Argument(help: "Task folders whose environments are kept.")
     var tasks: [String] = []
@@ -117,17 +118,34 @@ struct PruneEnvironments: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let keeping: Set<String>?
+            // For each kept environment, the base commits its tasks check out: kept builds of other commits go.
+            var commits: [String: Set<String>] = [:]
             if all {
                 keeping = []
             } else if tasks.isEmpty {
                 keeping = nil
             } else {
-                keeping = Set(try RunCommandSupport.loadTasks(tasks).compactMap { $0.environment?.key })
+                let loaded = try RunCommandSupport.loadTasks(tasks)
+                keeping = Set(loaded.compactMap { $0.environment?.key })
+                for task in loaded {
+                    guard let key = task.environment?.key else { continue }
+                    switch task.source {
+                    case .git(_, let commit): commits[key, default: []].insert(commit.lowercased())
+                    case .files: commits[key, default: []].insert("a bundled task's commit")
+                    }
+                }
             }
-            let removed = EnvironmentCache.standard().prune(keeping: keeping)
+            let cache = EnvironmentCache.standard()
+            let removed = cache.prune(keeping: keeping)
             for entry in removed { print("removed \(entry.key) (\(entry.state))") }
-            let bytes = removed.reduce(Int64(0)) { $0 + $1.size }
-            print(String(format: "%d environment%@ removed, %.1f MB freed", removed.count, removed.count == 1 ? "" : "s", Double(bytes) / 1_000_000))
+            let builds = cache.pruneBuilds(keepingCommits: commits)
+            for build in builds { print("removed the kept build \(build.folder): no task uses its commit") }
+            let bytes = removed.reduce(Int64(0)) { $0 + $1.size } + builds.reduce(Int64(0)) { $0 + $1.size }
+            let buildsPart = builds.isEmpty ? "" : ", \(builds.count) kept build\(builds.count == 1 ? "" : "s") of unused commits"
+            print(
+                String(
+                    format: "%d environment%@ removed%@, %.1f MB freed", removed.count, removed.count == 1 ? "" : "s", buildsPart,
+                    Double(bytes) / 1_000_000))
             return 0
         }
     }

@@ -174,6 +174,12 @@ struct EnvironmentBuildTests {
         #expect(!inputs.readOnly.contains { $0 == current || $0.hasPrefix(current + "/") }, "\(inputs.readOnly)")
     }
 
+    @Test("a venv's pip older than 20.3 (Python 3.6's 18.1) is upgraded before the packages: it cannot take manylinux_2_x wheels")
+    func oldPipIsUpgraded() {
+        for old in ["18.1", "9.0.3", "20.2.4", "19.3.1"] { #expect(EnvironmentBuilder.pipPredatesManylinux2(old), "\(old)") }
+        for new in ["20.3", "20.3b1", "21.3.1", "23.0.1", "24.0", "100.0"] { #expect(!EnvironmentBuilder.pipPredatesManylinux2(new), "\(new)") }
+    }
+
     @Test("a failing pip install is an environment error with the build log, kept for prune to clear")
     func failingInstall() async throws {
         let directory = try TemporaryDirectory()
