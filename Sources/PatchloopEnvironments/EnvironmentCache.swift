@@ -96,8 +96,8 @@ public struct EnvironmentCache: Sendable {
     /// Removes the kept builds (`reuse_build`) of base commits no task uses any more: for each
     /// environment in `commits`, the builds of commits outside its set. An environment whose
     /// tasks name a commit in another form than 40 hex digits (a bundled task's, made by
-    /// Patchloop) keeps all its builds, as does one not in `commits`. A build another process
-    /// holds the lock of, and one still being written, are left alone.
+    /// Patchloop) keeps all its builds, as does one not in `commits`. A build a worktree is
+    /// writing or copying (it holds the build's lock) is left alone.
     @discardableResult
     public func pruneBuilds(keepingCommits commits: [String: Set<String>]) -> [RemovedBuild] {
         var removed: [RemovedBuild] = []
@@ -108,7 +108,9 @@ public struct EnvironmentCache: Sendable {
                 let commit = String(name.prefix { $0 != "-" })
                 guard Self.isFullCommit(commit), !used.contains(commit.lowercased()) else { continue }
                 let folder = directory + "/" + name
-                if FileLock.isHeld(path: folder + ".lock") { continue }
+                // Held by a worktree building or copying it: left alone.
+                guard let lock = FileLock.tryAcquire(path: folder + ".lock") else { continue }
+                defer { lock.release() }
                 let size = EnvironmentCache.size(of: folder)
                 guard (try? FileManager.default.removeItem(atPath: folder)) != nil else { continue }
                 try? FileManager.default.removeItem(atPath: folder + ".lock")

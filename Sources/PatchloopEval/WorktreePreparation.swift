@@ -47,7 +47,14 @@ struct WorktreePreparation {
         if let kept, FileManager.default.fileExists(atPath: kept + "/complete") {
             lock?.release()
             lock = nil
-            outcome.reusedFiles = try KeptBuild.restore(from: kept, into: sandbox.path)
+            // Shared while copying: other worktrees may copy at once, and `env prune` (which
+            // removes a kept build under the exclusive lock) leaves it alone. Pruned meanwhile:
+            // the install runs as if nothing were kept.
+            let reading = try await FileLock.acquire(path: kept + ".lock", shared: true)
+            defer { reading.release() }
+            if FileManager.default.fileExists(atPath: kept + "/complete") {
+                outcome.reusedFiles = try KeptBuild.restore(from: kept, into: sandbox.path)
+            }
             // The kept build is this commit's install, finished: running it again would only
             // find everything up to date. What changes later is built by the install that runs
             // again after a patch and before each test run. (A layer is made in every worktree.)

@@ -1,7 +1,6 @@
 import Foundation
 import PatchloopCore
 import PatchloopHTTP
-import PatchloopModels
 import PatchloopWorkspace
 
 /// A `--model` value: `provider:name`.

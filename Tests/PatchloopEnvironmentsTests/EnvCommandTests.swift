@@ -70,7 +70,7 @@ struct EnvCommandTests {
             "cache/builds/\(gitKey)/\(unused)-fedcba9876543210.partial-1a2b3c4d/files/fast.so": "being written",
             "cache/builds/\(bundledKey)/\(unused)-0123456789abcdef/files/fast.so": "a bundled task's commit is Patchloop's own",
         ])
-        let lock = try await FileLock.acquire(path: builds + "/\(locked)-0123456789abcdef.lock")
+        let lock = try await FileLock.acquire(path: builds + "/\(locked)-0123456789abcdef.lock", shared: true)
         defer { lock.release() }
 
         let prune = try await patchloop(["env", "prune", "tasks", "bundled"], cache: cache, in: directory.path)
