@@ -8,7 +8,7 @@ public enum FileSnapshot {
         let enumerator = FileManager.default.enumerator(atPath: root)
         while let entry = enumerator?.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: root + "/" + entry, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: root + "/" + entry, isDirectory: &isDirectory)
             files[entry] = isDirectory.boolValue ? Data("<dir>".utf8) : try Data(contentsOf: URL(fileURLWithPath: root + "/" + entry))
         }
         return files
