@@ -63,8 +63,28 @@ struct ValidateTasks: AsyncParsableCommand {
     @Flag(help: "Print one JSON document on stdout (human output goes to stderr).")
     var json = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep every graded run in this folder: <instance_id>/gold/ and <instance_id>/empty/, each with test_output.txt, apply_output.txt and grading.json (as score and eval keep them).",
+            valueName: "dir"))
+    var logs: String?
+
     func validate() throws {
         try OptionRange.workers(workers)
+    }
+
+    /// Writes a verdict's graded runs under `logs`; a folder that cannot be written is a warning, not a lost validation.
+    static func keepLogs(of verdict: TaskValidator.Verdict, in logs: String) {
+        for (name, report) in [("gold", verdict.gold), ("empty", verdict.empty)] {
+            guard let report else { continue }
+            let folder = logs + "/" + verdict.instanceID + "/" + name
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try report.writeLogs(into: folder)
+            } catch {
+                printError("warning: the \(name) run of \(verdict.instanceID) could not be kept in \(folder): \(error.localizedDescription)")
+            }
+        }
     }
 
     func run() async throws {
@@ -72,12 +92,22 @@ struct ValidateTasks: AsyncParsableCommand {
             // First: it also sets --runtime, which preparing an image environment reads.
             let isolation = try await sandbox.isolation()
             let tasks = await EnvironmentSupport.prepare(try TaskStore.load(directory), isolation: isolation, workers: workers)
+            let logs = self.logs.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+            // The logs folder is the run's output: hidden from every test run, as a run directory is (so made first).
+            if let logs {
+                do {
+                    try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+                } catch {
+                    throw CLIError("--logs \(logs): \(error.localizedDescription)")
+                }
+            }
             let configuration = RunConfiguration(
-                runID: "validate-" + RunConfiguration.newRunID(), sandboxRoot: sandbox.sandboxRoot, isolation: isolation)
+                runID: "validate-" + RunConfiguration.newRunID(), outputDirectory: logs, sandboxRoot: sandbox.sandboxRoot, isolation: isolation)
             let validator = TaskValidator(runner: AttemptRunner(configuration: configuration))
             let started = Date()
             printError("validating \(tasks.count) task\(tasks.count == 1 ? "" : "s") with \(workers) worker\(workers == 1 ? "" : "s")…")
             let verdicts = await validator.validate(tasks, workers: workers) { verdict in
+                if let logs { Self.keepLogs(of: verdict, in: logs) }
                 let mark = verdict.isValid ? "✔" : "✘"
                 printError(String(format: "%@ %@ (%.1f s)", mark, verdict.instanceID, verdict.duration))
                 for problem in verdict.problems {
@@ -103,6 +133,7 @@ struct ValidateTasks: AsyncParsableCommand {
             let invalid = verdicts.filter { !$0.isValid }
             let elapsed = Date().timeIntervalSince(started)
             printError(String(format: "%d valid, %d invalid, %.1f s", verdicts.count - invalid.count, invalid.count, elapsed))
+            if let logs { printError("logs: \(logs)") }
             if json {
                 let document: JSONValue = [
                     "valid": .number(Double(verdicts.count - invalid.count)), "invalid": .number(Double(invalid.count)),

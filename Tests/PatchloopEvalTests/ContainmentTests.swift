@@ -135,6 +135,48 @@ struct ContainmentTests {
         #expect((result.patch ?? "").contains("evil/hook.sh"))
     }
 
+    @Test("validate --logs keeps each task's gold and empty runs as score does, and no task's tests can read them")
+    func validateLogs() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // Logs in a folder the sandbox shows (on PATH, outside /tmp, which it replaces): only the hiding keeps them out.
+        let visible = URL(fileURLWithPath: PackageLocation.executable).deletingLastPathComponent().deletingLastPathComponent().path
+            + "/validate-logs-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: visible + "/bin", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: visible) }
+        let path = visible + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let logs = visible + "/logs"
+        let ids = ["fixture__calc-1", "fixture__calc-2"]
+        // Whichever task runs second looks for the first one's logs.
+        let peek = "import os\n\n\ndef test_logs_hidden():\n" + ids.map { "    assert not os.path.exists(\"\(logs)/\($0)\")\n" }.joined()
+        for (index, id) in ids.enumerated() {
+            _ = try Self.task(at: directory.path + "/tasks/task-\(index)", id: id, extraFiles: ["repo/tests/test_peek.py": peek])
+        }
+        let validate = try await Self.patchloop([
+            "tasks", "validate", directory.path + "/tasks", "--workers", "1", "--sandboxes", directory.path + "/Sandboxes", "--logs", logs,
+        ], environment: ["PATH": path])
+        #expect(validate.exitCode == 0, "\(validate.standardError.text)")
+        for id in ids {
+            let gold = try String(contentsOfFile: "\(logs)/\(id)/gold/test_output.txt", encoding: .utf8)
+            #expect(gold.contains("PASSED tests/test_add.py::test_add"), "\(gold)")
+            #expect(gold.contains("PASSED tests/test_peek.py::test_logs_hidden"), "\(id): \(gold)")
+            let empty = try String(contentsOfFile: "\(logs)/\(id)/empty/test_output.txt", encoding: .utf8)
+            #expect(empty.contains("FAILED tests/test_add.py::test_add"), "\(empty)")
+            let goldGrading = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: "\(logs)/\(id)/gold/grading.json")))
+            #expect(goldGrading["resolved"]?.boolValue == true)
+            let emptyGrading = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: "\(logs)/\(id)/empty/grading.json")))
+            #expect(emptyGrading["resolved"]?.boolValue == false)
+            #expect(FileManager.default.fileExists(atPath: "\(logs)/\(id)/gold/apply_output.txt"))
+        }
+
+        // A logs folder that cannot be made: exit 2, naming the option, before any task runs.
+        try "".write(toFile: directory.path + "/a-file", atomically: true, encoding: .utf8)
+        let bad = try await Self.patchloop(["tasks", "validate", directory.path + "/tasks", "--logs", directory.path + "/a-file/logs"])
+        #expect(bad.exitCode == 2)
+        #expect(bad.standardError.text.contains("--logs"), "\(bad.standardError.text)")
+        #expect(!bad.standardError.text.contains("validating"))
+    }
+
     @Test("a scored prediction that writes into .git is refused, graded as not applying, and its hook never runs")
     func hookPlantedByScoredPatch() async throws {
         let directory = try TemporaryDirectory()

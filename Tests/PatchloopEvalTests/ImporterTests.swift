@@ -35,7 +35,7 @@ struct ImporterTests {
         #expect(byID["psf__requests-2317"]?.document["log_parser"] == "pytest_options")
 
         // Written and read back as tasks pointing at the clone.
-        try await onDedicatedThread { try TaskWriter.write(tasks, to: directory.path + "/tasks") }
+        _ = try await onDedicatedThread { try TaskWriter.write(tasks, to: directory.path + "/tasks") }
         let loaded = try TaskStore.loadTask(directory.path + "/tasks/django__django-11099")
         let expected = try TaskStore.testList(row?["FAIL_TO_PASS"], key: "FAIL_TO_PASS", where_: "lite")
         #expect(loaded.failToPass == expected)

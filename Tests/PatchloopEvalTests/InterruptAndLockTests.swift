@@ -15,7 +15,7 @@ struct BackgroundPatchloop {
         let executable = PackageLocation.executable
         try #require(FileManager.default.isExecutableFile(atPath: executable), "build the patchloop executable first (swift build)")
         self.log = log
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let output = try #require(FileHandle(forWritingAtPath: log))
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
