@@ -91,7 +91,6 @@ struct ValidateTasks: AsyncParsableCommand {
         try await reportingErrors(interruptible: true) {
             // First: it also sets --runtime, which preparing an image environment reads.
             let isolation = try await sandbox.isolation()
-            let tasks = await EnvironmentSupport.prepare(try TaskStore.load(directory), isolation: isolation, workers: workers)
             let logs = self.logs.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
             // The logs folder is the run's output: hidden from every test run, as a run directory is (so made first).
             if let logs {
@@ -101,6 +100,7 @@ struct ValidateTasks: AsyncParsableCommand {
                     throw CLIError("--logs \(logs): \(error.localizedDescription)")
                 }
             }
+            let tasks = await EnvironmentSupport.prepare(try TaskStore.load(directory), isolation: isolation, workers: workers)
             let configuration = RunConfiguration(
                 runID: "validate-" + RunConfiguration.newRunID(), outputDirectory: logs, sandboxRoot: sandbox.sandboxRoot, isolation: isolation)
             let validator = TaskValidator(runner: AttemptRunner(configuration: configuration))
