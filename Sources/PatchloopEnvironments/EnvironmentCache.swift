@@ -95,18 +95,18 @@ public struct EnvironmentCache: Sendable {
 
     /// Removes the kept builds (`reuse_build`) of base commits no task uses any more: for each
     /// environment in `commits`, the builds of commits outside its set. An environment whose
-    /// tasks name a commit in another form than 40 hex digits (a bundled task's, made by
-    /// Patchloop) keeps all its builds, as does one not in `commits`. A build a worktree is
-    /// writing or copying (it holds the build's lock) is left alone.
+    /// tasks name a commit in another form than 40 hex digits (a short id, a ref) keeps all
+    /// its builds, as does one not in `commits`. A build a worktree is writing or copying (it
+    /// holds the build's lock) is left alone.
     @discardableResult
     public func pruneBuilds(keepingCommits commits: [String: Set<String>]) -> [RemovedBuild] {
         var removed: [RemovedBuild] = []
-        for (key, used) in commits.sorted(by: { $0.key < $1.key }) where used.allSatisfy(Self.isFullCommit) {
+        for (key, used) in commits.sorted(by: { $0.key < $1.key }) where used.allSatisfy(SandboxManager.isFullCommitID) {
             let directory = buildDirectory(for: key)
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             for name in names.sorted() where !name.hasSuffix(".lock") && !name.contains(".partial-") {
                 let commit = String(name.prefix { $0 != "-" })
-                guard Self.isFullCommit(commit), !used.contains(commit.lowercased()) else { continue }
+                guard SandboxManager.isFullCommitID(commit), !used.contains(commit.lowercased()) else { continue }
                 let folder = directory + "/" + name
                 // Held by a worktree building or copying it: left alone.
                 guard let lock = FileLock.tryAcquire(path: folder + ".lock") else { continue }
@@ -118,10 +118,6 @@ public struct EnvironmentCache: Sendable {
             }
         }
         return removed
-    }
-
-    static func isFullCommit(_ text: String) -> Bool {
-        text.utf8.count == 40 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
     }
 
     static func size(of path: String) -> Int64 {

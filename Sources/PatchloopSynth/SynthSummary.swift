@@ -90,9 +90,6 @@ public struct SynthSummary: Sendable {
             "model": model?.json ?? .null,
         ]
     }
-
-    /// FNV-1a of `text` as hex: task ids that are the same on every run.
-    static func stableHash(_ text: String) -> String { StableHash.hex(text) }
 }
 
 /// What the model did in a synthesis run (`model` in `synth.json`): its calls, tokens and

@@ -69,7 +69,7 @@ extension TaskSynthesizer {
                     let function = chosen[index]
                     let chat = FunctionRewriter.request(for: function)
                     // The model and the whole prompt: another model, or a changed function, asks again.
-                    let file = folder + "/" + SynthSummary.stableHash(model.identifier + "\n" + chat.messages.map(\.content).joined(separator: "\n")) + ".txt"
+                    let file = folder + "/" + StableHash.hex(model.identifier + "\n" + chat.messages.map(\.content).joined(separator: "\n")) + ".txt"
                     if let data = FileManager.default.contents(atPath: file) {
                         ledger.update { $0.rewritesReplayed += 1 }
                         replies[index] = String(decoding: data, as: UTF8.self)

@@ -222,7 +222,7 @@ public struct TaskSynthesizer: Sendable {
         // crash or an interruption adds only what is missing and never goes past --count.
         var queue: ArraySlice<(BugCandidate, Selection)> = []
         for (candidate, selection) in ordered {
-            let id = "\(name).synth.\(candidate.operatorName).\(SynthSummary.stableHash(candidate.diff).prefix(10))"
+            let id = "\(name).synth.\(candidate.operatorName).\(StableHash.hex(candidate.diff).prefix(10))"
             guard summary.kept < request.count, FileManager.default.fileExists(atPath: output + "/" + id + "/task.json") else {
                 queue.append((candidate, selection))
                 continue
@@ -256,7 +256,7 @@ public struct TaskSynthesizer: Sendable {
                     summary.droppedUncalled += 1
                     continue
                 }
-                let id = "\(name).synth.\(candidate.operatorName).\(SynthSummary.stableHash(candidate.diff).prefix(10))"
+                let id = "\(name).synth.\(candidate.operatorName).\(StableHash.hex(candidate.diff).prefix(10))"
                 return (id, candidate, selection)
             }
             return nil
@@ -352,7 +352,7 @@ public struct TaskSynthesizer: Sendable {
                 seconds += partSeconds - startupSeconds
             }
             if !union.isEmpty { joinedSelection = .tests(union.sorted(), seconds: seconds) }
-            let id = "\(name).synth.combined.\(SynthSummary.stableHash(joined.diff).prefix(10))"
+            let id = "\(name).synth.combined.\(StableHash.hex(joined.diff).prefix(10))"
             if FileManager.default.fileExists(atPath: output + "/" + id + "/task.json") {
                 summary.count("combined", \.kept)
                 summary.alreadyWritten += 1
@@ -496,7 +496,7 @@ public struct TaskSynthesizer: Sendable {
     func join(_ parts: [BugCandidate], sandboxes: SandboxManager, base: BaseRepository, group: String) async throws -> BugCandidate? {
         guard let first = parts.first else { return nil }
         let sandbox = try await sandboxes.makeCheckout(
-            from: base, group: group, name: "join-" + SynthSummary.stableHash(parts.map(\.diff).joined()))
+            from: base, group: group, name: "join-" + StableHash.hex(parts.map(\.diff).joined()))
         let diff: String?
         do {
             var applied = true

@@ -187,7 +187,12 @@ public struct SandboxManager: Sendable {
     static func looseRef(_ path: String) -> String? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return id.count == 40 && id.allSatisfy(\.isHexDigit) ? id : nil
+        return isFullCommitID(id) ? id : nil
+    }
+
+    /// Whether `text` is a whole commit id: 40 hex digits, not a short id or a ref name.
+    public static func isFullCommitID(_ text: String) -> Bool {
+        text.count == 40 && text.allSatisfy(\.isHexDigit)
     }
 
     /// The base of an existing git repository at `revision` (a user's checkout, or a
@@ -211,7 +216,7 @@ public struct SandboxManager: Sendable {
             throw SandboxError("\(directory) has no commit '\(revision)': fetch it into the clone, or fix base_commit")
         }
         let objects = URL(fileURLWithPath: source + "/objects").standardizedFileURL.path
-        let gitDirectory = repositoriesDirectory + "/clone-" + SandboxManager.stableHash(objects) + ".git"
+        let gitDirectory = repositoriesDirectory + "/clone-" + StableHash.hex(objects) + ".git"
         if !FileManager.default.fileExists(atPath: gitDirectory + "/HEAD") {
             let staging = repositoriesDirectory + "/.init-\(UUID().uuidString).git"
             try await git.run(SandboxManager.initBare(staging), in: root)
@@ -263,9 +268,6 @@ public struct SandboxManager: Sendable {
         }
         return nil
     }
-
-    /// FNV-1a of `text`, as 16 hex digits: the same on every run (Swift's `Hasher` is not).
-    static func stableHash(_ text: String) -> String { StableHash.hex(text) }
 
     /// Checks out `base` into a new worktree at `Sandboxes/<group>/<name>`.
     ///

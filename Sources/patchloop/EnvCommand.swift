@@ -119,7 +119,9 @@ struct PruneEnvironments: AsyncParsableCommand {
         try await reportingErrors {
             let keeping: Set<String>?
             // For each kept environment, the base commits its tasks check out: kept builds of other commits go.
+            // A bundled task's commit is made by Patchloop, so an environment one uses keeps all its builds.
             var commits: [String: Set<String>] = [:]
+            var bundled: Set<String> = []
             if all {
                 keeping = []
             } else if tasks.isEmpty {
@@ -131,9 +133,10 @@ struct PruneEnvironments: AsyncParsableCommand {
                     guard let key = task.environment?.key else { continue }
                     switch task.source {
                     case .git(_, let commit): commits[key, default: []].insert(commit.lowercased())
-                    case .files: commits[key, default: []].insert("a bundled task's commit")
+                    case .files: bundled.insert(key)
                     }
                 }
+                for key in bundled { commits[key] = nil }
             }
             let cache = EnvironmentCache.standard()
             let removed = cache.prune(keeping: keeping)

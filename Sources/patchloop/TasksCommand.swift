@@ -91,7 +91,7 @@ struct ValidateTasks: AsyncParsableCommand {
         try await reportingErrors(interruptible: true) {
             // First: it also sets --runtime, which preparing an image environment reads.
             let isolation = try await sandbox.isolation()
-            let logs = self.logs.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+            let logs = self.logs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             // The logs folder is the run's output: hidden from every test run, as a run directory is (so made first).
             if let logs {
                 do {

@@ -118,15 +118,20 @@ enum OperatorCheck {
     /// A case: an operator, a line its diff adds or removes (`+…`/`-…`), and the tests the bug must break.
     typealias Case = (operatorName: String, line: String, failing: [String])
 
+    /// A real repository of `files` and the scratch repository synthesis checks candidates out of.
+    static func scratchRepository(files: [String: String], in directory: TemporaryDirectory) async throws -> (String, SynthScratchRepository) {
+        let repository = try await TestRepository.make(in: directory, files: files)
+        let head = try await Git().run(["rev-parse", "HEAD"], in: repository).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (repository, try await SynthScratchRepository.prepare(at: directory.path + "/scratch.git", from: repository, head: head))
+    }
+
     static func check(
         files: [String: String], candidates makeCandidates: (String) async throws -> [BugCandidate], testCommand: String, parser: any TestLogParser,
         allTests: [String], cases: [Case]
     ) async throws {
         let directory = try TemporaryDirectory(prefix: "synth-operators")
         defer { directory.remove() }
-        let repository = try await TestRepository.make(in: directory, files: files)
-        let head = try await Git().run(["rev-parse", "HEAD"], in: repository).trimmingCharacters(in: .whitespacesAndNewlines)
-        let scratch = try await SynthScratchRepository.prepare(at: directory.path + "/scratch.git", from: repository, head: head)
+        let (repository, scratch) = try await scratchRepository(files: files, in: directory)
         let candidates = try await makeCandidates(repository)
         #expect(Set(candidates.map(\.operatorName)) == Set(cases.map(\.operatorName)), "no operator is missing or untested")
 
@@ -213,9 +218,7 @@ struct HangingCandidateTests {
     func timedOut() async throws {
         let directory = try TemporaryDirectory(prefix: "synth-hang")
         defer { directory.remove() }
-        let repository = try await TestRepository.make(in: directory, files: SynthFixtures.files)
-        let head = try await Git().run(["rev-parse", "HEAD"], in: repository).trimmingCharacters(in: .whitespacesAndNewlines)
-        let scratch = try await SynthScratchRepository.prepare(at: directory.path + "/scratch.git", from: repository, head: head)
+        let (repository, scratch) = try await OperatorCheck.scratchRepository(files: SynthFixtures.files, in: directory)
         let synthesizer = TaskSynthesizer(
             request: SynthRequest(
                 repository: repository, testCommand: SynthFixtures.testCommand, parserName: "pytest", outputDirectory: directory.path + "/out",
