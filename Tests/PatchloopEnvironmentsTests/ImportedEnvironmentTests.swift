@@ -9,10 +9,10 @@ import Testing
 
 @Suite("Environments of imported SWE-bench rows")
 struct ImportedEnvironmentTests {
-    static func row(repo: String, version: String, id: String) -> JSONValue {
+    static func row(repo: String, version: String, id: String, createdAt: String = "2020-01-01T00:00:00Z") -> JSONValue {
         [
             "instance_id": .string(id), "repo": .string(repo), "base_commit": "abc123", "problem_statement": "p", "version": .string(version),
-            "FAIL_TO_PASS": "[\"t\"]", "PASS_TO_PASS": "[]", "patch": "", "test_patch": "",
+            "FAIL_TO_PASS": "[\"t\"]", "PASS_TO_PASS": "[]", "patch": "", "test_patch": "", "created_at": .string(createdAt),
         ]
     }
 
@@ -29,7 +29,7 @@ struct ImportedEnvironmentTests {
         #expect(try EnvironmentSpec.parse(try #require(later.document["environment"]), where_: "row").key == spec.key)
     }
 
-    @Test("SWE-bench's image names on request; no environment for a repository whose spec does not translate; xarray's, resolved")
+    @Test("SWE-bench's image names on request, and for SWE-bench's rows no venv holds; none for another repository; xarray's, resolved")
     func imagesAndUnknownRepositories() throws {
         let images = SWEbenchImporter(repositoriesDirectory: "/repos", environments: .swebenchImages)
         let task = try images.task(from: Self.row(repo: "sympy/sympy", version: "1.1", id: "sympy__sympy-13031"), where_: "row")
@@ -38,8 +38,20 @@ struct ImportedEnvironmentTests {
         #expect(spec.workdir == "/testbed")
 
         let venvs = SWEbenchImporter(repositoriesDirectory: "/repos")
+        // matplotlib's build downloads freetype, which the offline sandbox cannot: its image, never this machine's Python.
         let matplotlib = try venvs.task(from: Self.row(repo: "matplotlib/matplotlib", version: "3.5", id: "matplotlib__matplotlib-22711"), where_: "row")
-        #expect(matplotlib.document["environment"] == nil, "its build downloads freetype, which the offline sandbox cannot")
+        let matplotlibSpec = try EnvironmentSpec.parse(try #require(matplotlib.document["environment"]), where_: "row")
+        #expect(matplotlibSpec.image == "swebench/sweb.eval.x86_64.matplotlib_1776_matplotlib-22711:latest")
+        #expect(matplotlibSpec.workdir == "/testbed" && matplotlibSpec.python == nil)
+        // A Sphinx row falling back to its image takes the image's test command (its tox.ini already has -rA).
+        let sphinx = try venvs.task(from: Self.row(repo: "sphinx-doc/sphinx", version: "0.1", id: "sphinx-doc__sphinx-1"), where_: "row")
+        let sphinxImage = try images.task(from: Self.row(repo: "sphinx-doc/sphinx", version: "0.1", id: "sphinx-doc__sphinx-1"), where_: "row")
+        #expect(sphinx.document["environment"] == sphinxImage.document["environment"])
+        #expect(sphinx.document["test_cmd"] == sphinxImage.document["test_cmd"])
+        #expect(sphinx.document["test_cmd"]?.stringValue?.contains("-rA") == false)
+        // A repository outside SWE-bench has no image to fall back on.
+        let other = try venvs.task(from: Self.row(repo: "octo/widgets", version: "1.0", id: "octo__widgets-1"), where_: "row")
+        #expect(other.document["environment"] == nil)
         // xarray's conda environment, as pins pip installs together: SWE-bench's own pins kept, one pin per package.
         let xarray = try venvs.task(from: Self.row(repo: "pydata/xarray", version: "0.12", id: "pydata__xarray-4094"), where_: "row")
         let xarraySpec = try EnvironmentSpec.parse(try #require(xarray.document["environment"]), where_: "row")
@@ -64,8 +76,22 @@ struct ImportedEnvironmentTests {
         #expect(verified.reuseBuild && !verified.installPerAttempt)
         #expect(verified.variables["SETUPTOOLS_SCM_PRETEND_VERSION"] == "4.3.0", "the sandbox hides git history from setuptools-scm")
         #expect(try #require(try spec("5.2", "astropy__astropy-14995")).pip.contains("cython==0.29.34"))
-        // 1.3 bootstraps astropy_helpers, a git submodule: no venv.
-        #expect(try spec("1.3", "astropy__astropy-6938") == nil)
+        // 1.3 bootstraps astropy_helpers from a git submodule: the release of the submodule's commit at the row's time,
+        // installed; the build told not to ask git. A Lite row outside Verified takes Verified's 1.3 environment.
+        func old(_ id: String, createdAt: String) throws -> EnvironmentSpec {
+            let task = try importer.task(from: Self.row(repo: "astropy/astropy", version: "1.3", id: id, createdAt: createdAt), where_: "row")
+            #expect(task.document["test_cmd"]?.stringValue?.hasPrefix("pytest -rA -vv -o console_output_style=classic --tb=no") == true)
+            return try EnvironmentSpec.parse(try #require(task.document["environment"]), where_: "row")
+        }
+        let lite2017 = try old("astropy__astropy-6938", createdAt: "2017-12-07T00:01:14Z")
+        #expect(lite2017.python == "3.6" && lite2017.pip.contains("numpy==1.16.0") && lite2017.pip.contains("cython==0.27.3"))
+        #expect(lite2017.pip.contains("astropy-helpers==2.0.2"))
+        #expect(lite2017.install == ["python setup.py build_ext --inplace --no-git -j 2"] && lite2017.reuseBuild)
+        let lite2018 = try old("astropy__astropy-7746", createdAt: "2018-08-20T14:07:20Z")
+        #expect(lite2018.pip.contains("astropy-helpers==3.1") && !lite2018.pip.contains("astropy-helpers==2.0.2"))
+        #expect(lite2018.key != lite2017.key)
+        let verified13 = try old("astropy__astropy-7166", createdAt: "2018-01-25T21:46:21Z")
+        #expect(verified13.pip == lite2018.pip, "Verified's own 1.3 environment, the one the Lite rows borrow")
     }
 
     @Test("a scikit-learn row gets its frozen environment, without conda's Qt bindings and with wheels PyPI has, built in place once per base commit")

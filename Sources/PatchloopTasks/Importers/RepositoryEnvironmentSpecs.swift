@@ -27,13 +27,16 @@ import PatchloopCore
 /// scikit-learn builds in place the same way, with its frozen environment as it is (Cython,
 /// numpy and scipy are in it).
 ///
-/// Repositories left without a venv: matplotlib (its build downloads freetype, which the
-/// offline sandbox cannot); astropy before 4.2 (its build bootstraps astropy_helpers, a
-/// git submodule). Give them an image, or write the environment by hand.
+/// astropy 1.3 builds the same way, with the astropy-helpers release its submodule held
+/// installed in the environment (`astropyWithHelpers`).
+///
+/// Left without a venv, and given their SWE-bench image instead: matplotlib (its build
+/// downloads freetype, which the offline sandbox cannot); astropy 3.0 to 4.1 (unchecked).
 public enum RepositoryEnvironmentSpecs {
     /// Which environment the importer writes.
     public enum Kind: String, Sendable, CaseIterable {
-        /// A Python venv from SWE-bench's spec, where one translates.
+        /// A Python venv from SWE-bench's spec, where one translates; else, for SWE-bench's own
+        /// repositories, the instance's prebuilt image.
         case venv
         /// SWE-bench's prebuilt per-instance image (`swebench/sweb.eval.x86_64.<id>`).
         case swebenchImages = "swebench"
@@ -72,9 +75,11 @@ public enum RepositoryEnvironmentSpecs {
     static let frozen = FrozenTable(frozenTable)
 
     /// The venv spec for an instance of `repo` at `version`; nil where SWE-bench's does not translate.
-    public static func venv(repo: String, version: String, instanceID: String = "") -> EnvironmentSpec? {
+    /// `createdAt` is the row's `created_at` (astropy 1.3 picks its astropy_helpers by it).
+    public static func venv(repo: String, version: String, instanceID: String = "", createdAt: String = "") -> EnvironmentSpec? {
         if let spec = srcLayout(repo: repo, version: version, instanceID: instanceID) { return spec }
         if repo == "sphinx-doc/sphinx" { return sphinx(version: version, instanceID: instanceID) }
+        if repo == "astropy/astropy" && version == "1.3" { return astropyWithHelpers(instanceID: instanceID, createdAt: createdAt) }
         if let environment = frozen.environment(instanceID: instanceID, repo: repo, version: version) {
             if repo == "pylint-dev/pylint" { return pylint(environment, version: version, instanceID: instanceID) }
             if repo == "astropy/astropy" { return astropy(environment, version: version) }
@@ -148,6 +153,29 @@ public enum RepositoryEnvironmentSpecs {
             python: environment.python, pip: environment.pip + build, install: ["python setup.py build_ext --inplace -j 2"],
             variables: ["SETUPTOOLS_SCM_PRETEND_VERSION": version + ".0"], reuseBuild: true)
     }
+
+    /// astropy's "1.3" rows (its master of 2017–2018, 3.0.dev and 3.1.dev) take their
+    /// `astropy_helpers` from a git submodule, which SWE-bench's image build fetched and the
+    /// offline sandbox cannot: the environment holds the astropy-helpers release of the
+    /// submodule's commit at the row's time instead (2.0.2 until January 2018, then 3.0's
+    /// line, of which 3.1 is the release its mid-2018 commits led to), and the build passes
+    /// `--no-git`, so `ah_bootstrap` finds it installed rather than asking git for the
+    /// submodule. Rows outside Verified take the frozen environment of Verified's first
+    /// 1.3 instance (all four of them share one). Built in place once per base commit.
+    static func astropyWithHelpers(instanceID: String, createdAt: String) -> EnvironmentSpec? {
+        guard let environment = frozen.environment(instanceID: instanceID, repo: "", version: "")
+            ?? frozen.environment(instanceID: astropy13Neighbour, repo: "", version: "")
+        else { return nil }
+        let helpers = !createdAt.isEmpty && createdAt < astropyHelpers3Date ? "astropy-helpers==2.0.2" : "astropy-helpers==3.1"
+        return EnvironmentSpec(
+            python: environment.python, pip: environment.pip + [helpers], install: ["python setup.py build_ext --inplace --no-git -j 2"],
+            reuseBuild: true)
+    }
+
+    /// SWE-bench Verified's first astropy 1.3 instance, whose frozen environment the version's other rows take.
+    static let astropy13Neighbour = "astropy__astropy-7166"
+    /// When astropy's submodule moved from astropy-helpers 2.0.2 to 3.0's release candidates.
+    static let astropyHelpers3Date = "2018-01-10"
 
     /// `pip` with each of `pins` in place of the pin of the same package, or added.
     static func replacingPins(_ pip: [String], with pins: [String]) -> [String] {
@@ -274,6 +302,12 @@ public enum RepositoryEnvironmentSpecs {
 
     /// SWE-bench's published image for an instance (`__` becomes `_1776_`, lower-cased), as
     /// SWE-bench's harness and mini-swe-agent name it.
+    /// The repositories of SWE-bench (full, Lite, Verified), whose instances have prebuilt images.
+    public static let swebenchRepositories: Set<String> = [
+        "astropy/astropy", "django/django", "matplotlib/matplotlib", "mwaskom/seaborn", "pallets/flask", "psf/requests",
+        "pydata/xarray", "pylint-dev/pylint", "pytest-dev/pytest", "scikit-learn/scikit-learn", "sphinx-doc/sphinx", "sympy/sympy",
+    ]
+
     public static func swebenchImage(instanceID: String) -> EnvironmentSpec {
         let name = instanceID.replacingOccurrences(of: "__", with: "_1776_").lowercased()
         return EnvironmentSpec(
@@ -282,9 +316,13 @@ public enum RepositoryEnvironmentSpecs {
     }
 
     /// The environment for a row, by `kind`.
-    public static func environment(_ kind: Kind, repo: String, version: String, instanceID: String) -> EnvironmentSpec? {
+    public static func environment(_ kind: Kind, repo: String, version: String, instanceID: String, createdAt: String = "") -> EnvironmentSpec? {
         switch kind {
-        case .venv: return venv(repo: repo, version: version, instanceID: instanceID)
+        case .venv:
+            if let spec = venv(repo: repo, version: version, instanceID: instanceID, createdAt: createdAt) { return spec }
+            // No venv reproduces it (matplotlib): its image, so that it runs where the image is loaded and is an
+            // environment_error where not, rather than running with whatever Python this machine has.
+            return swebenchRepositories.contains(repo) ? swebenchImage(instanceID: instanceID) : nil
         case .swebenchImages: return swebenchImage(instanceID: instanceID)
         case .none: return nil
         }

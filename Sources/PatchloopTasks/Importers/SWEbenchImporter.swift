@@ -128,7 +128,16 @@ public struct SWEbenchImporter: Sendable {
             throw TaskImportError("log parser '\(logParser)' is unknown; known parsers: \(TestLogParsers.names.joined(separator: ", "))")
         }
         let directives = RepositoryTestSpecs.testDirectives(testPatch: testPatch, djangoLabels: spec.usesDjangoLabels)
-        let extra = testCommandOverride == nil && environments != .swebenchImages ? spec.argumentsOutsideImage : []
+        if document["environment"] == nil {
+            let createdAt = document["created_at"]?.stringValue ?? ""
+            if let environment = RepositoryEnvironmentSpecs.environment(
+                environments, repo: repo, version: version, instanceID: instanceID, createdAt: createdAt)
+            {
+                document["environment"] = environment.json
+            }
+        }
+        let inImage = document["environment"]?["image"] != nil
+        let extra = testCommandOverride == nil && !inImage ? spec.argumentsOutsideImage : []
         let testCommand = ([testCommandOverride ?? spec.testCommand] + extra + directives).joined(separator: " ")
 
         document["repo_path"] = .string(repositoriesDirectory + "/" + repo.replacingOccurrences(of: "/", with: "__"))
@@ -137,11 +146,6 @@ public struct SWEbenchImporter: Sendable {
         if document["language"] == nil { document["language"] = "python" }
         if document["timeout"] == nil { document["timeout"] = .number(timeout) }
         if document["hints_text"] == nil { document["hints_text"] = "" }
-        if document["environment"] == nil,
-            let environment = RepositoryEnvironmentSpecs.environment(environments, repo: repo, version: version, instanceID: instanceID)
-        {
-            document["environment"] = environment.json
-        }
         return ImportedTask(instanceID: instanceID, document: document, repositoryFiles: nil, goldPatch: goldPatch, testPatch: testPatch)
     }
 }
