@@ -54,7 +54,7 @@ struct ImportSWEbench: AsyncParsableCommand {
 
     @Option(
         name: .customLong("environments"),
-        help: "The environment each task gets: venv (SWE-bench's install spec as a cached venv, for the repositories where it translates), swebench (SWE-bench's prebuilt images), none.")
+        help: "The environment each task gets: venv (SWE-bench's install spec as a cached venv where it translates, else SWE-bench's image for its own repositories), swebench (SWE-bench's prebuilt images), none.")
     var environments: RepositoryEnvironmentSpecs.Kind = .venv
 
     @Option(help: "`swebench`: give every task SWE-bench's prebuilt image (the same as --environments swebench).")

@@ -300,14 +300,14 @@ public enum RepositoryEnvironmentSpecs {
         return EnvironmentSpec(python: environment.python, pip: pip + pins, install: ["python -m pip install -e .[test]"])
     }
 
-    /// SWE-bench's published image for an instance (`__` becomes `_1776_`, lower-cased), as
-    /// SWE-bench's harness and mini-swe-agent name it.
     /// The repositories of SWE-bench (full, Lite, Verified), whose instances have prebuilt images.
     public static let swebenchRepositories: Set<String> = [
         "astropy/astropy", "django/django", "matplotlib/matplotlib", "mwaskom/seaborn", "pallets/flask", "psf/requests",
         "pydata/xarray", "pylint-dev/pylint", "pytest-dev/pytest", "scikit-learn/scikit-learn", "sphinx-doc/sphinx", "sympy/sympy",
     ]
 
+    /// SWE-bench's published image for an instance (`__` becomes `_1776_`, lower-cased), as
+    /// SWE-bench's harness and mini-swe-agent name it.
     public static func swebenchImage(instanceID: String) -> EnvironmentSpec {
         let name = instanceID.replacingOccurrences(of: "__", with: "_1776_").lowercased()
         return EnvironmentSpec(
