@@ -471,6 +471,8 @@ public struct SandboxManager: Sendable {
     }
 
     private func prepareRoot() throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        if let problem = SandboxManager.rootProblem(root) { throw SandboxError(problem) }
         try FileManager.default.createDirectory(atPath: repositoriesDirectory, withIntermediateDirectories: true)
         let text = "# Written by Patchloop: files test runs leave behind, kept out of patches.\n"
             + SandboxManager.artifactPatterns.joined(separator: "\n") + "\n"
@@ -480,6 +482,44 @@ public struct SandboxManager: Sendable {
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
             _ = rename(temporary, excludesFile)
         }
+    }
+}
+
+extension SandboxManager {
+    /// Why `root` is no safe place for sandboxes, or nil. Patchloop checks out, patches and
+    /// reads back files there, so no other user may be able to change them underneath it:
+    /// the folder (links followed) must be this user's and not writable by others, and every
+    /// folder above it must be this user's or root's and, where others can write it, sticky
+    /// (as /tmp and /dev/shm are), so no one else can rename the root away and put a folder
+    /// of their own in its place. Group-writable folders are allowed (a user's private group).
+    public static func rootProblem(_ root: String) -> String? {
+        let resolved = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+        let user = geteuid()
+        var info = stat()
+        guard stat(resolved, &info) == 0 else {
+            return "the sandbox folder \(root) cannot be read: \(String(cString: strerror(errno)))"
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { return "the sandbox folder \(root) is not a folder" }
+        let fix = "give --sandboxes (or PATCHLOOP_SANDBOXES) a folder of your own, e.g. mkdir -m 700 /dev/shm/$USER-sandboxes"
+        if info.st_uid != user {
+            return "the sandbox folder \(resolved) belongs to another user (uid \(info.st_uid)), who could change what Patchloop checks out there: \(fix)"
+        }
+        if info.st_mode & S_IWOTH != 0 {
+            return "any user can write the sandbox folder \(resolved), and so change what Patchloop checks out there: chmod o-w it, or \(fix)"
+        }
+        var folder = (resolved as NSString).deletingLastPathComponent
+        while !folder.isEmpty {
+            guard stat(folder, &info) == 0 else { return "\(folder), above the sandbox folder, cannot be read: \(String(cString: strerror(errno)))" }
+            if info.st_uid != 0 && info.st_uid != user {
+                return "\(folder), above the sandbox folder \(resolved), belongs to another user (uid \(info.st_uid)), who could replace it: \(fix)"
+            }
+            if info.st_mode & S_IWOTH != 0 && info.st_mode & S_ISVTX == 0 {
+                return "any user can write \(folder), above the sandbox folder \(resolved), and put a folder of their own in its place: \(fix)"
+            }
+            if folder == "/" { break }
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        return nil
     }
 }
 

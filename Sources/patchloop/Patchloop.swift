@@ -94,6 +94,10 @@ struct SandboxOptions: ParsableArguments {
             let names = ProcessEnvironment.passedThrough() + passEnvironment
             setenv(ProcessEnvironment.passThroughVariable, names.joined(separator: ","), 1)
         }
+        // One that is not there yet is checked once made (`solve` moves it out of the user's checkout first).
+        if FileManager.default.fileExists(atPath: sandboxRoot), let problem = SandboxManager.rootProblem(sandboxRoot) {
+            throw CLIError(problem)
+        }
         if noSandbox { return .none }
         if let problem = await CommandIsolation.checkBubblewrap() {
             throw CLIError(problem, exitCode: 3)
