@@ -267,7 +267,8 @@ public struct SolveRunner: Sendable {
         let root = URL(fileURLWithPath: checkout).standardizedFileURL.resolvingSymlinksInPath().path
         guard absolute == root || absolute.hasPrefix(root + "/") else { return absolute }
         let base = URL(fileURLWithPath: NSTemporaryDirectory()).resolvingSymlinksInPath().path
-        let moved = base + "/patchloop/" + fallback
+        // One folder per user: another user's would be refused (`SandboxManager.rootProblem`).
+        let moved = base + "/patchloop-\(geteuid())/" + fallback
         notify("\(path) lies inside the checkout, which solve leaves untouched: using \(moved) instead")
         return moved
     }
