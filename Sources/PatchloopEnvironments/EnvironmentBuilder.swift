@@ -142,6 +142,19 @@ public struct EnvironmentBuilder: Sendable {
         func finish(_ result: Result<EnvironmentManifest, EnvironmentError>, hit: Bool) -> Build {
             Build(spec: spec, result: result, cacheHit: hit, seconds: Date().timeIntervalSince(started))
         }
+        if spec.image == nil {
+            // A cache another user can change would hand attempts their interpreter and packages.
+            do {
+                try FileManager.default.createDirectory(atPath: cache.root, withIntermediateDirectories: true)
+            } catch {
+                return finish(.failure(EnvironmentError("cannot use the environment cache \(cache.root): \(error.localizedDescription); set PATCHLOOP_CACHE to a writable folder")), hit: false)
+            }
+            if let problem = SandboxManager.rootProblem(
+                cache.root, role: "environment cache", fix: "set PATCHLOOP_CACHE to a folder of your own (default ~/.cache/patchloop)")
+            {
+                return finish(.failure(EnvironmentError(problem)), hit: false)
+            }
+        }
         if let manifest = cache.manifest(for: key) { return finish(.success(manifest), hit: true) }
         if spec.image != nil {
             // An image is not built here: `prepare` checks that it is loaded.

@@ -486,38 +486,45 @@ public struct SandboxManager: Sendable {
 }
 
 extension SandboxManager {
-    /// Why `root` is no safe place for sandboxes, or nil. Patchloop checks out, patches and
-    /// reads back files there, so no other user may be able to change them underneath it:
-    /// the folder (links followed) must be this user's and not writable by others, and every
-    /// folder above it must be this user's or root's and, where others can write it, sticky
-    /// (as /tmp and /dev/shm are), so no one else can rename the root away and put a folder
-    /// of their own in its place. Group-writable folders are allowed (a user's private group).
-    public static func rootProblem(_ root: String) -> String? {
+    /// Why `root` is no safe place for sandboxes (or, as `role` says, for the environment
+    /// cache), or nil. Patchloop checks out, patches, builds and reads back files there, so no
+    /// other user may be able to change them underneath it:
+    /// - the folder (links followed) must not be writable by others;
+    /// - in a folder anyone can write (`/tmp`, `/dev/shm`), where anyone could have made it
+    ///   first, it must be this user's;
+    /// - every folder above it that others can write must be sticky (as `/tmp` and `/dev/shm`
+    ///   are), so no one can rename it away and put a folder of their own in its place.
+    /// Elsewhere a folder may belong to another user (a checkout someone else cloned, run as
+    /// root): whoever owns the folder above it let it be there, and owns the checkout too.
+    /// Group-writable folders are allowed (a user's private group).
+    public static func rootProblem(
+        _ root: String, role: String = "sandbox folder",
+        fix: String = "give --sandboxes (or PATCHLOOP_SANDBOXES) a folder of your own, e.g. mkdir -m 700 /dev/shm/$USER-sandboxes"
+    ) -> String? {
         let resolved = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
-        let user = geteuid()
         var info = stat()
         guard stat(resolved, &info) == 0 else {
-            return "the sandbox folder \(root) cannot be read: \(String(cString: strerror(errno)))"
+            return "the \(role) \(root) cannot be read: \(String(cString: strerror(errno)))"
         }
-        guard info.st_mode & S_IFMT == S_IFDIR else { return "the sandbox folder \(root) is not a folder" }
-        let fix = "give --sandboxes (or PATCHLOOP_SANDBOXES) a folder of your own, e.g. mkdir -m 700 /dev/shm/$USER-sandboxes"
-        if info.st_uid != user {
-            return "the sandbox folder \(resolved) belongs to another user (uid \(info.st_uid)), who could change what Patchloop checks out there: \(fix)"
-        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { return "the \(role) \(root) is not a folder" }
         if info.st_mode & S_IWOTH != 0 {
-            return "any user can write the sandbox folder \(resolved), and so change what Patchloop checks out there: chmod o-w it, or \(fix)"
+            return "any user can write the \(role) \(resolved), and so change what Patchloop uses there: chmod o-w it, or \(fix)"
         }
+        let owner = info.st_uid
         var folder = (resolved as NSString).deletingLastPathComponent
+        var isParent = true
         while !folder.isEmpty {
-            guard stat(folder, &info) == 0 else { return "\(folder), above the sandbox folder, cannot be read: \(String(cString: strerror(errno)))" }
-            if info.st_uid != 0 && info.st_uid != user {
-                return "\(folder), above the sandbox folder \(resolved), belongs to another user (uid \(info.st_uid)), who could replace it: \(fix)"
+            guard stat(folder, &info) == 0 else { return "\(folder), above the \(role), cannot be read: \(String(cString: strerror(errno)))" }
+            let anyoneWrites = info.st_mode & S_IWOTH != 0
+            if anyoneWrites && info.st_mode & S_ISVTX == 0 {
+                return "any user can write \(folder), above the \(role) \(resolved), and put a folder of their own in its place: \(fix)"
             }
-            if info.st_mode & S_IWOTH != 0 && info.st_mode & S_ISVTX == 0 {
-                return "any user can write \(folder), above the sandbox folder \(resolved), and put a folder of their own in its place: \(fix)"
+            if isParent && anyoneWrites && owner != geteuid() {
+                return "the \(role) \(resolved) belongs to another user (uid \(owner)), who could change what Patchloop uses there: \(fix)"
             }
             if folder == "/" { break }
             folder = (folder as NSString).deletingLastPathComponent
+            isParent = false
         }
         return nil
     }

@@ -180,6 +180,34 @@ struct EnvironmentBuildTests {
         for new in ["20.3", "20.3b1", "21.3.1", "23.0.1", "24.0", "100.0"] { #expect(!EnvironmentBuilder.pipPredatesManylinux2(new), "\(new)") }
     }
 
+    @Test("a cache another user could write is refused, its finished environments included: environment_error naming it")
+    func cacheOthersCanWrite() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let wheels = directory.path + "/wheels"
+        try await Self.makeWheel(in: wheels, version: "1.0")
+        // The sandboxed build sees the wheels as the user's pip setting.
+        var host = ProcessInfo.processInfo.environment
+        host["PIP_FIND_LINKS"] = wheels
+        let builder = EnvironmentBuilder(cache: EnvironmentCache(root: directory.path + "/cache"), timeout: 300, hostEnvironment: host)
+        let spec = EnvironmentSpec(python: try Self.newestPython(), pip: ["--no-index", "patchloop-probe==1.0"])
+        let first = await builder.build(spec)
+        #expect((try? first.result.get()) != nil, "\(String(describing: first.result))")
+
+        // Another user could now swap the venv's interpreter or packages: the finished build is not used.
+        #expect(chmod(directory.path + "/cache", 0o777) == 0)
+        let second = await builder.build(spec)
+        guard case .failure(let error) = second.result else {
+            Issue.record("a cache anyone can write must be refused, not a cache hit")
+            return
+        }
+        #expect(!second.cacheHit)
+        #expect(error.message.contains("any user can write the environment cache"), "\(error.message)")
+        #expect(error.message.contains("PATCHLOOP_CACHE"))
+        #expect(chmod(directory.path + "/cache", 0o755) == 0)
+        #expect(await builder.build(spec).cacheHit)
+    }
+
     @Test("a failing pip install is an environment error with the build log, kept for prune to clear")
     func failingInstall() async throws {
         let directory = try TemporaryDirectory()

@@ -45,22 +45,35 @@ struct SandboxRootTests {
         #expect(outcome.standardOutput.text.contains("any user can write the sandbox folder"), "\(outcome.standardOutput.text)")
     }
 
-    @Test("a sandbox folder another user owns is refused", .enabled(if: geteuid() == 0, "only root can give a folder to another user"))
+    @Test(
+        "in a folder anyone can write, a sandbox folder another user made first is refused; elsewhere the owner of the folder above decides",
+        .enabled(if: geteuid() == 0, "only root can give a folder to another user"))
     func ownedByAnotherUser() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let files = try Self.files(in: directory)
-        let theirs = directory.path + "/theirs"
+        // The attack: another user makes /dev/shm/pl (here a sticky folder anyone can write) before Patchloop does.
+        let shared = directory.path + "/shm"
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        #expect(chmod(shared, 0o1777) == 0)
+        let theirs = shared + "/pl"
         try FileManager.default.createDirectory(atPath: theirs, withIntermediateDirectories: true)
         #expect(chown(theirs, 65534, 65534) == 0)
         let error = await #expect(throws: SandboxError.self) {
             try await SandboxManager(root: theirs).baseRepository(forFilesIn: files, name: "t")
         }
         #expect(error?.description.contains("belongs to another user (uid 65534)") == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: theirs + "/.repos"), "nothing is written there")
         // A link to it is followed: the folder the link names is what is checked.
         let link = directory.path + "/link"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: theirs)
         #expect(SandboxManager.rootProblem(link)?.contains("belongs to another user") == true)
+
+        // A checkout another user cloned, run as root: its Sandboxes/ is theirs, in a folder only they can write.
+        let checkout = directory.path + "/checkout"
+        try FileManager.default.createDirectory(atPath: checkout + "/Sandboxes", withIntermediateDirectories: true)
+        #expect(chown(checkout, 65534, 65534) == 0 && chown(checkout + "/Sandboxes", 65534, 65534) == 0)
+        #expect(SandboxManager.rootProblem(checkout + "/Sandboxes") == nil)
         #expect(SandboxManager.rootProblem(directory.path) == nil, "this user's own folder below /tmp")
     }
 }
