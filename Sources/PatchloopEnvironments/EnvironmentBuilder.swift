@@ -142,20 +142,6 @@ public struct EnvironmentBuilder: Sendable {
         func finish(_ result: Result<EnvironmentManifest, EnvironmentError>, hit: Bool) -> Build {
             Build(spec: spec, result: result, cacheHit: hit, seconds: Date().timeIntervalSince(started))
         }
-        if spec.image == nil {
-            // A cache another user can change would hand attempts their interpreter and packages.
-            do {
-                try FileManager.default.createDirectory(atPath: cache.root, withIntermediateDirectories: true)
-            } catch {
-                return finish(.failure(EnvironmentError("cannot use the environment cache \(cache.root): \(error.localizedDescription); set PATCHLOOP_CACHE to a writable folder")), hit: false)
-            }
-            if let problem = SandboxManager.rootProblem(
-                cache.root, role: "environment cache", fix: "set PATCHLOOP_CACHE to a folder of your own (default ~/.cache/patchloop)")
-            {
-                return finish(.failure(EnvironmentError(problem)), hit: false)
-            }
-        }
-        if let manifest = cache.manifest(for: key) { return finish(.success(manifest), hit: true) }
         if spec.image != nil {
             // An image is not built here: `prepare` checks that it is loaded.
             let failure: EnvironmentError
@@ -165,12 +151,26 @@ public struct EnvironmentBuilder: Sendable {
             }
             return finish(.failure(failure), hit: false)
         }
-        let lock: FileLock
+        func unusable(_ error: any Error) -> Build {
+            finish(.failure(EnvironmentError("cannot use the environment cache \(cache.root): \(error.localizedDescription); set PATCHLOOP_CACHE to a writable folder")), hit: false)
+        }
         do {
             try FileManager.default.createDirectory(atPath: cache.environmentsDirectory, withIntermediateDirectories: true)
+        } catch {
+            return unusable(error)
+        }
+        // A cache another user can change would hand attempts their interpreter and packages.
+        if let problem = SandboxManager.rootProblem(
+            cache.root, role: "environment cache", fix: "set PATCHLOOP_CACHE to a folder of your own (default ~/.cache/patchloop)")
+        {
+            return finish(.failure(EnvironmentError(problem)), hit: false)
+        }
+        if let manifest = cache.manifest(for: key) { return finish(.success(manifest), hit: true) }
+        let lock: FileLock
+        do {
             lock = try await FileLock.acquire(path: cache.directory(for: key) + ".lock")
         } catch {
-            return finish(.failure(EnvironmentError("cannot use the environment cache \(cache.root): \(error.localizedDescription); set PATCHLOOP_CACHE to a writable folder")), hit: false)
+            return unusable(error)
         }
         defer { lock.release() }
         // Another process may have finished it while this one waited.
