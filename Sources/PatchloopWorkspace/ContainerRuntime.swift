@@ -138,7 +138,19 @@ public struct ContainerRuntime: Sendable, Hashable {
             guard fields.count == 3 else { continue }
             if !ContainerRuntime.isAlive(owner: fields[1]) || (runID != nil && fields[2] == runID) { doomed.append(fields[0]) }
         }
-        if !doomed.isEmpty { _ = try? await run(removeArguments(doomed), timeout: 120) }
+        // Another process sweeping the same daemon may be removing some of them already: `rm` then fails for
+        // those while they are still listed. Removed means no longer listed, so remove until none is (bounded).
+        var remaining = doomed
+        for _ in 0..<20 where !remaining.isEmpty {
+            _ = try? await run(removeArguments(remaining), timeout: 120)
+            guard
+                let left = try? await run(["ps", "--all", "--quiet", "--filter", "label=\(ContainerSession.ownerLabel)"], timeout: 60),
+                left.succeeded
+            else { break }
+            let listed = Set(left.standardOutput.text.split(separator: "\n").map(String.init))
+            remaining = remaining.filter(listed.contains)
+            if !remaining.isEmpty { try? await Task.sleep(for: .milliseconds(250)) }
+        }
         return doomed
     }
 
